@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh Debian 12 machine: installs what the tests need
+# (pgBackRest, PostgreSQL, the storage emulators, the Python test extras), then runs pytest.
+# Usage: scripts/test.sh [pytest args...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-test-deps.sh
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --disable-pip-version-check '.[test]'
+export PATH="$PWD/.venv/bin:$PWD/.cache/node/node_modules/.bin:$PATH"
+exec .venv/bin/python -m pytest "$@"

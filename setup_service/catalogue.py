@@ -1,0 +1,152 @@
+"""The environment contract: every variable the setup job reads, in one table.
+
+This catalogue is the single source of truth for the JSON Schemas (schema_gen.py), redaction
+(which values are secret), the README's variable reference and the example .env files
+(docs_gen.py), and the "did you mean" hints. pgBackRest options without a friendly name are
+reachable as PGBACKREST_<OPTION> and described by option_table.py.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from setup_service.namespace import is_owned  # noqa: F401 - part of the catalogue's interface
+
+REPO_TYPES = ("none", "posix", "s3", "azure", "gcs")
+STORAGE_TYPES = ("posix", "s3", "azure", "gcs")  # the types pgBackRest itself accepts here
+DEFAULT_STANZA = "salespider"
+TYPE_VARIABLE = "PGBACKREST_REPO1_TYPE"
+
+
+# pgBackRest options whose value is a file: the job reads it, publishes a copy under files/,
+# and points the option at <mount-path>/files/<name>. repo-gcs-key only with key type service.
+FILE_OPTIONS = (
+    "repo-gcs-key", "repo-storage-ca-file", "repo-host-ca-file", "repo-host-cert-file",
+    "repo-host-key-file", "pg-host-ca-file", "pg-host-cert-file", "pg-host-key-file",
+    "tls-server-ca-file", "tls-server-cert-file", "tls-server-key-file",
+)
+
+# Settings chosen for a production user on a small container; README explains each.
+PRODUCTION_DEFAULTS: dict[str, str] = {
+    "compress-type": "lz4",
+    "archive-async": "y",
+    "spool-path": "/var/spool/pgbackrest",
+    "archive-push-queue-max": "8GiB",
+    "start-fast": "y",
+    "process-max": "2",
+    "log-level-console": "info",
+    "log-level-file": "info",
+}
+# Settings for the official PostgreSQL image.
+STANZA_DEFAULTS: dict[str, str] = {
+    "pg-path": "/var/lib/postgresql/data",
+    "pg-port": "5432",
+    "pg-socket-path": "/var/run/postgresql",
+    "pg-user": "postgres",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Variable:
+    """A named environment variable of the contract."""
+
+    name: str
+    summary: str
+    example: str = ""
+    option: str | None = None  # the pgBackRest option it sets (repo options: repo1)
+    repo_types: tuple[str, ...] = ()  # the repo types it belongs to; () = every type
+    required_for: tuple[str, ...] = ()  # repo types that need it
+    secret: bool = False
+    default: str | None = None
+    pattern: str | None = None  # the value's form, as a JSON Schema pattern
+    enum: tuple[str, ...] | None = None
+    used_by: str = "setup"  # setup, pgbackrest, scheduler, compose, cli
+    every_repo: bool = False  # the option's default for every repository, not just repo1
+    form: str = ""  # the expected form in words, for error hints
+
+
+_BOOL = r"^(?i:true|false|yes|no|y|n|on|off|1|0)$"
+_COMPOSE_BYTES = r"^[0-9]+(\.[0-9]+)?([bkmgBKMG][bB]?)?$"
+_CPUS = r"^[0-9]+(\.[0-9]+)?$"
+_CRON = r"^\S+( \S+){4}$|^@(yearly|annually|monthly|weekly|daily|midnight|hourly)$"
+
+VARIABLES: tuple[Variable, ...] = (
+    Variable(TYPE_VARIABLE, "Repository type; empty or unset means none.", "posix",
+             enum=REPO_TYPES, default="none", used_by="pgbackrest"),
+    Variable("SETUP_BACKUP", "Enable backups (true/false). Unset: enabled unless the type is none.",
+             "true", pattern=_BOOL, form='true or false'),
+    Variable("PGBACKREST_STANZA", "pgBackRest stanza name.", DEFAULT_STANZA,
+             default=DEFAULT_STANZA, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", form='letters, digits, ".", "_" and "-", starting with a letter or digit'),
+    Variable("PGBACKREST_REPO1_PATH", "Repository path (posix: a directory; cloud: a prefix).",
+             "/var/lib/pgbackrest", option="repo-path", repo_types=STORAGE_TYPES,
+             used_by="pgbackrest"),
+    Variable("AWS_S3_BUCKET", "S3 bucket.", "your-backup-bucket", option="repo-s3-bucket",
+             repo_types=("s3",), required_for=("s3",),
+             pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", form='an S3 bucket name: 3-63 lowercase letters, digits, "." and "-"'),
+    Variable("AWS_REGION", "S3 region (AWS region, or the region an S3-compatible service expects).",
+             "us-east-1", option="repo-s3-region", repo_types=("s3",), required_for=("s3",),
+             pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", form='a region name such as us-east-1'),
+    Variable("AWS_ACCESS_KEY_ID", "S3 access key.", "your-access-key", option="repo-s3-key",
+             repo_types=("s3",), required_for=("s3",), secret=True),
+    Variable("AWS_SECRET_ACCESS_KEY", "S3 secret key.", "your-secret-key",
+             option="repo-s3-key-secret", repo_types=("s3",), required_for=("s3",), secret=True),
+    Variable("AWS_SESSION_TOKEN", "S3 session token for temporary credentials (optional).", "",
+             option="repo-s3-token", repo_types=("s3",), secret=True),
+    Variable("AWS_S3_ENDPOINT", "S3-compatible endpoint: https://host[:port] or host[:port]. "
+             "Unset: the AWS regional endpoint.", "", option="repo-s3-endpoint",
+             repo_types=("s3",), pattern=r"^([A-Za-z][A-Za-z0-9+.-]*://)?[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?/?$", form='https://host[:port] or host[:port]'),
+    Variable("AZURE_STORAGE_ACCOUNT", "Azure storage account.", "yourstorageaccount",
+             option="repo-azure-account", repo_types=("azure",), required_for=("azure",),
+             secret=True, pattern=r"^[a-z0-9]{3,24}$", form='a storage account name: 3-24 lowercase letters and digits'),
+    Variable("AZURE_STORAGE_KEY", "Azure shared key (base64), or a SAS token when "
+             "PGBACKREST_REPO1_AZURE_KEY_TYPE=sas.", "your-access-key", option="repo-azure-key",
+             repo_types=("azure",), required_for=("azure",), secret=True),
+    Variable("AZURE_STORAGE_CONTAINER", "Azure blob container.", "your-container-name",
+             option="repo-azure-container", repo_types=("azure",), required_for=("azure",),
+             pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$", form='a container name: 3-63 lowercase letters, digits and "-"'),
+    Variable("GCS_BUCKET", "GCS bucket.", "your-backup-bucket", option="repo-gcs-bucket",
+             repo_types=("gcs",), required_for=("gcs",),
+             pattern=r"^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$", form='a GCS bucket name: lowercase letters, digits, ".", "_" and "-"'),
+    Variable("GCS_KEY", "Path to the service-account JSON key file (or the token itself when "
+             "PGBACKREST_REPO1_GCS_KEY_TYPE=token).", "/run/secrets/gcs-key.json",
+             option="repo-gcs-key", repo_types=("gcs",), required_for=("gcs",), secret=True),
+    Variable("BACKUP_SCHEDULE_FULL", "Cron schedule of full backups.", "0 2 * * 0",
+             default="0 2 * * 0", pattern=_CRON, used_by="scheduler", form='a cron expression such as 0 2 * * 0'),
+    Variable("BACKUP_SCHEDULE_DIFF", "Cron schedule of differential backups. Unset: daily at the "
+             "full backup's time, except on its days.", "0 2 * * 1-6", pattern=_CRON,
+             used_by="scheduler", form='a cron expression such as 0 2 * * 1-6'),
+    Variable("BACKUP_SCHEDULE_INCR", "Cron schedule of incremental backups (optional).",
+             "0 */6 * * *", pattern=_CRON, used_by="scheduler", form='a cron expression such as 0 */6 * * *'),
+    Variable("BACKUP_RETENTION_FULL", "Full backups to keep (every repository).", "7",
+             option="repo-retention-full", default="7", pattern=r"^[0-9]+$", every_repo=True, form='a whole number of backups, at least 1'),
+    Variable("BACKUP_RETENTION_DIFF", "Differential backups to keep (every repository).", "3",
+             option="repo-retention-diff", default="3", pattern=r"^[0-9]+$", every_repo=True, form='a whole number of backups, at least 1'),
+    Variable("BACKUP_WEBHOOK_URL", "URL the backup service posts results to (http or https).",
+             "https://hooks.example.com/backup", secret=True, pattern=r"^https?://[^\s/]+\S*$",
+             used_by="scheduler", form='an http:// or https:// URL'),
+    Variable("DATABASE_URL", "Application database URL (a hosted database keeps its own "
+             "backups).", "postgresql://user:password@db.example.com:5432/dbname", secret=True,
+             pattern=r"^postgres(ql)?://\S+$", used_by="compose", form='a postgresql:// (or postgres://) URL'),
+    Variable("BACKUP_MEMORY_LIMIT", "Backup container memory limit.", "512M",
+             pattern=_COMPOSE_BYTES, used_by="compose", form='a size such as 512M or 1G'),
+    Variable("BACKUP_CPU_LIMIT", "Backup container CPU limit.", "0.5", pattern=_CPUS,
+             used_by="compose", form='a number of CPUs such as 0.5'),
+    Variable("BACKUP_MEMORY_RESERVATION", "Backup container memory reservation.", "256M",
+             pattern=_COMPOSE_BYTES, used_by="compose", form='a size such as 256M or 1G'),
+    Variable("BACKUP_CPU_RESERVATION", "Backup container CPU reservation.", "0.25",
+             pattern=_CPUS, used_by="compose", form='a number of CPUs such as 0.25'),
+    Variable("SETUP_OUTPUT_DIR", "Where generate publishes (same as --output-dir).",
+             "/pgbackrest-config", used_by="cli"),
+    Variable("SETUP_MOUNT_PATH", "Where the other containers mount the volume (--mount-path).",
+             "/etc/pgbackrest", used_by="cli"),
+    Variable("SETUP_OWNER", "uid:gid that owns files holding secrets (--owner).", "999:999",
+             pattern=r"^[0-9]+:[0-9]+$", used_by="cli", form='uid:gid, e.g. 999:999'),
+    Variable("SETUP_PGBACKREST_CHECK", "Run pgBackRest's own parser on the staged files "
+             "(true/false, --pgbackrest-check).", "true", pattern=_BOOL, used_by="cli", form='true or false'),
+)
+
+BY_NAME: dict[str, Variable] = {v.name: v for v in VARIABLES}
+# pgBackRest option (repo index 1) -> the friendly variable that sets it.
+BY_OPTION: dict[str, Variable] = {v.option: v for v in VARIABLES if v.option}
+SECRET_NAMES = frozenset(v.name for v in VARIABLES if v.secret)
+

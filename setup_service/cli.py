@@ -1,0 +1,139 @@
+"""The command line (click): parses flags, calls app, prints through the reporter, exits."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+import click
+
+from setup_service import __version__, catalogue, namespace
+from setup_service.exit_codes import ExitCode, exit_code_table
+
+EPILOG = "Exit codes:\n\n\b\n" + exit_code_table()
+_FORMATS = ("text", "json")
+
+format_option = click.option("--format", "fmt", type=click.Choice(_FORMATS), default="text",
+                             show_default=True, help="Output for people (text) or machines (json).")
+debug_option = click.option("--debug", is_flag=True, help="Show a traceback on internal errors.")
+check_option = click.option("--pgbackrest-check/--no-pgbackrest-check", default=True,
+                            envvar="SETUP_PGBACKREST_CHECK", show_default=True,
+                            help="Run pgBackRest's own parser on the generated files when "
+                                 "pgbackrest is installed; refuse on any warning.")
+
+
+def _owner(_ctx: click.Context, _param: click.Parameter, value: str) -> Any:
+    from setup_service.publish import Owner
+
+    try:
+        uid, gid = (int(part) for part in value.split(":"))
+    except ValueError:
+        raise click.BadParameter("use UID:GID, e.g. 999:999") from None
+    return Owner(uid, gid)
+
+
+def _emit(report: str, problems_to_stderr: bool = False) -> None:
+    click.echo(report, err=problems_to_stderr)
+
+
+def _finish(code: ExitCode) -> None:
+    sys.exit(int(code))
+
+
+@click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="setup-service")
+def main() -> None:
+    """Turn the environment into a validated pgBackRest configuration."""
+
+
+@main.command(epilog=EPILOG)
+@click.option("--env-file", type=click.Path(path_type=Path), default=None,
+              help="A .env file under the process environment (the environment wins).")
+@click.option("--output-dir", type=click.Path(path_type=Path), default=Path(namespace.DEFAULT_OUTPUT_DIR),
+              envvar="SETUP_OUTPUT_DIR", show_default=True, help="The volume to publish into.")
+@click.option("--mount-path", default=namespace.DEFAULT_MOUNT_PATH, envvar="SETUP_MOUNT_PATH",
+              show_default=True, help="Where the PostgreSQL and backup containers mount the volume.")
+@click.option("--owner", default=namespace.DEFAULT_OWNER, envvar="SETUP_OWNER", callback=_owner, show_default=True,
+              help="UID:GID that owns files holding secrets (the postgres user of the consumers).")
+@click.option("--dry-run", is_flag=True, help="Show what would change (secrets redacted); write nothing.")
+@check_option
+@format_option
+@debug_option
+def generate(env_file: Path | None, output_dir: Path, mount_path: str, owner: Any, dry_run: bool,
+             pgbackrest_check: bool, fmt: str, debug: bool) -> None:
+    """Validate the environment and publish the config set atomically."""
+    from setup_service import app, fingerprint, reporter
+
+    request = app.Request(env_file, output_dir, mount_path, owner, pgbackrest_check, dry_run)
+    result = _guarded(debug, lambda: app.generate(request, os.environ))
+    if result.diff and fmt == "text":
+        click.echo(result.diff, nl=False)
+    click.echo(reporter.REPORTERS[fmt](result.doc, result.problems))
+    if result.exit_code is ExitCode.OK and not dry_run:
+        fingerprint.remember(request, os.environ, result.doc)
+    _finish(result.exit_code)
+
+
+@main.command(epilog=EPILOG)
+@click.option("--env-file", "env_files", multiple=True, type=click.Path(path_type=Path),
+              help="An env file to validate (repeatable); none: the process environment.")
+@click.option("--format", "fmt", type=click.Choice((*_FORMATS, "github")), default="text",
+              show_default=True, help="text, json, or GitHub Actions annotations.")
+@check_option
+@debug_option
+def validate(env_files: tuple[Path, ...], fmt: str, pgbackrest_check: bool, debug: bool) -> None:
+    """Check env files for CI; writes nothing."""
+    from setup_service import app, reporter
+
+    targets: list[Path | None] = list(env_files) or [None]
+    results = _guarded(debug, lambda: app.validate_files(os.environ, targets, pgbackrest_check))
+    if fmt == "json":
+        click.echo(json.dumps({label: r.doc for label, r in results}, indent=2, sort_keys=True))
+    else:
+        for label, r in results:
+            if len(results) > 1 and fmt == "text":
+                click.echo(f"== {label}")
+            click.echo(reporter.REPORTERS[fmt](r.doc, r.problems))
+    codes = [r.exit_code for _, r in results]
+    _finish(max(codes, key=lambda c: c is not ExitCode.OK))  # any failure decides
+
+
+@main.command()
+@click.argument("name", required=False, type=click.Choice((*catalogue.REPO_TYPES, "common", "status")))
+def schema(name: str | None) -> None:
+    """Print the JSON Schema of the environment for a repository type (or the status document)."""
+    from setup_service import schema_check
+
+    if name is None:
+        click.echo(json.dumps({t: schema_check.load_schema(t) for t in catalogue.REPO_TYPES}, indent=2))
+    else:
+        click.echo(json.dumps(schema_check.load_schema(name), indent=2))
+
+
+def _guarded(debug: bool, run: Any) -> Any:
+    """Unexpected errors become exit 70, with the traceback only under --debug."""
+    try:
+        return run()
+    except Exception as exc:  # noqa: BLE001 - the one top-level handler
+        if debug:
+            traceback.print_exc()
+        click.echo(f"internal error: {type(exc).__name__} (rerun with --debug for details)", err=True)
+        _finish(ExitCode.INTERNAL)
+
+
+def run() -> int:
+    """Click's own usage errors exit 2; sysexits wants 64."""
+    try:
+        main.main(standalone_mode=False)
+    except click.exceptions.UsageError as exc:
+        exc.show()
+        return int(ExitCode.USAGE)
+    except click.exceptions.Abort:
+        return int(ExitCode.USAGE)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0

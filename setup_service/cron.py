@@ -1,0 +1,99 @@
+"""Cron expressions: validation of the five-field form, and the default differential schedule."""
+
+from __future__ import annotations
+
+import dataclasses
+
+# (name, low, high) per field; day-of-week 7 is Sunday too, as in Vixie cron.
+FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day of month", 1, 31), ("month", 1, 12),
+          ("day of week", 0, 7))
+_NAMES = {
+    3: {m: i + 1 for i, m in enumerate(
+        "jan feb mar apr may jun jul aug sep oct nov dec".split())},
+    4: {d: i for i, d in enumerate("sun mon tue wed thu fri sat".split())},
+}
+MACROS = {"@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *",
+          "@weekly": "0 0 * * 0", "@daily": "0 0 * * *", "@midnight": "0 0 * * *",
+          "@hourly": "0 * * * *"}
+
+
+class CronError(ValueError):
+    """A cron expression that a scheduler would reject."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Schedule:
+    fields: tuple[str, ...]
+    days_of_week: frozenset[int]  # 0..6, Sunday 0
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.fields)
+
+
+def _number(token: str, position: int) -> int:
+    names = _NAMES.get(position, {})
+    if token.lower() in names:
+        return names[token.lower()]
+    if not token.isdigit():
+        raise CronError(f"{FIELDS[position][0]}: {token!r} is not a number")
+    return int(token)
+
+
+def _expand(field: str, position: int) -> set[int]:
+    name, low, high = FIELDS[position]
+    values: set[int] = set()
+    for part in field.split(","):
+        base, _, step_text = part.partition("/")
+        step = 1
+        if step_text:
+            if not step_text.isdigit() or int(step_text) == 0:
+                raise CronError(f"{name}: step {step_text!r} must be a positive number")
+            step = int(step_text)
+        if base == "*":
+            first, last = low, high
+        else:
+            first_text, dash, last_text = base.partition("-")
+            first = _number(first_text, position)
+            last = _number(last_text, position) if dash else (high if step_text else first)
+        for bound in (first, last):
+            if not low <= bound <= high:
+                raise CronError(f"{name}: {bound} is outside {low}-{high}")
+        if first > last:
+            raise CronError(f"{name}: range {first}-{last} runs backwards")
+        values.update(range(first, last + 1, step))
+    return values
+
+
+def parse(expression: str) -> Schedule:
+    """Parse a five-field cron expression or an @macro; raise CronError with the reason."""
+    text = MACROS.get(expression.strip().lower(), expression)
+    fields = tuple(text.split())
+    if len(fields) != 5:
+        raise CronError(f"needs 5 fields (minute hour day-of-month month day-of-week), "
+                        f"found {len(fields)}")
+    expanded = [_expand(field, i) for i, field in enumerate(fields)]
+    days = frozenset(d % 7 for d in expanded[4])
+    return Schedule(fields, days)
+
+
+def complement_days(full: Schedule) -> Schedule | None:
+    """The daily schedule at full's time on the days full does not run, if that is well defined."""
+    minute, hour, day_of_month, month, _ = full.fields
+    if day_of_month != "*" or month != "*":
+        return None
+    rest = sorted(set(range(7)) - full.days_of_week)
+    if not rest:
+        return None
+    return Schedule((minute, hour, "*", "*", _compress(rest)), frozenset(rest))
+
+
+def _compress(days: list[int]) -> str:
+    """[1, 2, 3, 5] -> '1-3,5'."""
+    runs: list[list[int]] = []
+    for day in days:
+        if runs and day == runs[-1][-1] + 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    return ",".join(f"{r[0]}-{r[-1]}" if len(r) > 2 else ",".join(map(str, r)) for r in runs)

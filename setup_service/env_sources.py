@@ -1,0 +1,98 @@
+"""Reading the environment: the process environment over a .env file, and NAME_FILE secrets.
+
+This is an edge module (it reads files); everything it finds goes into Settings and Problems.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Mapping
+
+from setup_service import catalogue, option_table
+from setup_service.exit_codes import ExitCode
+from setup_service.problems import Problem
+
+FILE_SUFFIX = "_FILE"
+PROCESS = "environment"
+
+
+@dataclasses.dataclass(frozen=True)
+class Setting:
+    """A variable's value and where it came from."""
+
+    value: str
+    source: str  # "environment", ".env file PATH", "file PATH (NAME_FILE)"
+
+
+def is_known(name: str) -> bool:
+    if name in catalogue.BY_NAME:
+        return True
+    return name.startswith(option_table.ENV_PREFIX) and option_table.parse_env_name(name).known
+
+
+def file_target(name: str) -> str | None:
+    """For NAME_FILE, the variable NAME it stands for (None when NAME_FILE is itself a name)."""
+    if not name.endswith(FILE_SUFFIX) or is_known(name):
+        return None
+    target = name[: -len(FILE_SUFFIX)]
+    return target if is_known(target) else None
+
+
+def layered(environ: Mapping[str, str], env_file: Path | None) -> dict[str, Setting]:
+    """The process environment wins over the .env file, as in docker compose."""
+    settings: dict[str, Setting] = {}
+    if env_file is not None:
+        from dotenv import dotenv_values  # lazy: only runs that read a .env pay for it
+
+        for name, value in dotenv_values(env_file, interpolate=False).items():
+            settings[name] = Setting(value or "", f".env file {env_file}")
+    for name, value in environ.items():
+        settings[name] = Setting(value, PROCESS)
+    return {name: s for name, s in settings.items() if catalogue.is_owned(name)}
+
+
+def _read_secret_file(path: str) -> str:
+    text = Path(path).read_text(encoding="utf-8")
+    if text.endswith("\r\n"):
+        return text[:-2]
+    return text[:-1] if text.endswith("\n") else text
+
+
+def resolve_files(settings: dict[str, Setting]) -> tuple[dict[str, Setting], list[Problem]]:
+    """Replace NAME_FILE by NAME with the file's content; empty values count as unset."""
+    resolved: dict[str, Setting] = {}
+    problems: list[Problem] = []
+    for name, setting in settings.items():
+        target = file_target(name)
+        if target is None:
+            if setting.value != "":
+                resolved.setdefault(name, setting)
+            continue
+        if setting.value == "":
+            continue
+        if settings.get(target, Setting("", "")).value != "":
+            problems.append(Problem(
+                target, f"both {target} and {name} are set", code="conflict",
+                hint=f"set only one of {target} and {name}", source=setting.source))
+            continue
+        try:
+            content = _read_secret_file(setting.value)
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(Problem(
+                name, f"cannot read the file it names: {exc.strerror or type(exc).__name__}",
+                code="file", hint=f"mount the secret file, or set {target} directly",
+                source=setting.source))
+            continue
+        if content != "":
+            resolved[target] = Setting(content, f"file {setting.value} ({name})")
+    return resolved, problems
+
+
+def read_environment(environ: Mapping[str, str],
+                     env_file: Path | None) -> tuple[dict[str, Setting], list[Problem]]:
+    """Everything the setup job reads, layered and with secret files resolved."""
+    if env_file is not None and not env_file.is_file():
+        return {}, [Problem("--env-file", f"{env_file} is not a readable file", code="usage", exit_code=ExitCode.USAGE,
+                            hint="pass the path of an existing .env file")]
+    return resolve_files(layered(environ, env_file))

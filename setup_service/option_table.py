@@ -1,0 +1,102 @@
+"""pgBackRest's own option definitions, as shipped in pgbackrest_options.json.
+
+The table is derived from the shared option reference by scripts/build-option-table.py; this
+module only loads it and maps pgBackRest's environment names (PGBACKREST_REPO2_S3_BUCKET) to
+option names (repo-s3-bucket, index 2).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "PGBACKREST_"
+INDEX_MAX = 256  # pgBackRest's CFG_OPTION_KEY_MAX for the repo and pg groups
+TABLE_PATH = Path(__file__).with_name("pgbackrest_options.json")
+_INDEXED = re.compile(r"^(repo|pg)([0-9]+)-(.+)$")
+
+
+@dataclasses.dataclass(frozen=True)
+class Option:
+    """One pgBackRest option (unindexed name: repo-s3-bucket, pg-path)."""
+
+    name: str
+    type: str  # string, integer, boolean, size, time, path, list, hash
+    group: str | None  # "repo" / "pg" for indexed options
+    section: str  # global, stanza, command-line
+    secure: bool
+    internal: bool
+    required: bool  # required by backup/archive-push when its depend holds and no default
+    default: Any
+    allow: tuple[str, ...] | None
+    allow_2_45: tuple[str, ...] | None
+    range: Any
+    depend: dict[str, Any] | None
+    since: str
+    deprecated: tuple[str, ...]
+    summary: str
+
+    def key(self, index: int | None) -> str:
+        """The name as written in the config file: repo2-s3-bucket."""
+        if self.group is None or index is None:
+            return self.name
+        return f"{self.group}{index}{self.name[len(self.group):]}"
+
+    def env_name(self, index: int | None) -> str:
+        return ENV_PREFIX + self.key(index).upper().replace("-", "_")
+
+    @property
+    def multi(self) -> bool:
+        return self.type in ("list", "hash")
+
+
+@functools.lru_cache(maxsize=1)
+def options() -> dict[str, Option]:
+    raw: dict[str, dict[str, Any]] = json.loads(TABLE_PATH.read_text())
+    table = {}
+    for name, spec in raw.items():
+        spec = dict(spec)
+        for field in ("allow", "allow_2_45", "deprecated"):
+            if spec[field] is not None:
+                spec[field] = tuple(spec[field])
+        table[name] = Option(name=name, **spec)
+    return table
+
+
+@dataclasses.dataclass(frozen=True)
+class ParsedName:
+    option: str  # unindexed option name as in the table, or the raw name when unknown
+    index: int | None
+    known: bool
+
+
+def parse_env_name(variable: str) -> ParsedName:
+    """Map PGBACKREST_REPO2_S3_BUCKET to (repo-s3-bucket, 2)."""
+    key = variable[len(ENV_PREFIX):].lower().replace("_", "-")
+    table = options()
+    match = _INDEXED.match(key)
+    if match and f"{match[1]}-{match[3]}" in table:
+        return ParsedName(f"{match[1]}-{match[3]}", int(match[2]), True)
+    if key in table:
+        return ParsedName(key, None, True)
+    return ParsedName(key, None, False)
+
+
+def deprecated_alias(name: str) -> str | None:
+    """The current option a deprecated name stands for (repo-s3-verify-ssl -> repo-storage-verify-tls)."""
+    match = _INDEXED.match(name)
+    bare = f"{match[1]}-{match[3]}" if match else name
+    for option in options().values():
+        if bare in option.deprecated or name in option.deprecated:
+            return option.name
+    return None
+
+
+def all_env_names(index: int = 1) -> list[str]:
+    """Every settable option's environment name, with group options at the given index."""
+    return sorted(o.env_name(index if o.group else None) for o in options().values()
+                  if not o.internal and o.section != "command-line")

@@ -1,0 +1,166 @@
+"""Publishing a rendered set into the volume, all or nothing (the Kubernetes atomic-writer way).
+
+<output>/..data is a symlink to the current generation's directory; every top-level name
+(pgbackrest.conf, conf.d, ...) is a relative symlink through ..data. A new generation is
+written into a fresh directory beside the old one, then ..data is swapped with one rename(2):
+a reader sees the whole old set or the whole new set, even if this process is killed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime
+import fcntl
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Iterator
+
+from setup_service.render import RenderedFile
+
+DATA_LINK = "..data"
+LOCK_FILE = ".lock"
+STATUS_FILE = "status.json"
+TOP_LEVEL = ("pgbackrest.conf", "conf.d", "postgresql-archive.conf", "crontab", "files",
+             STATUS_FILE)
+
+
+class PublishError(Exception):
+    """The output directory cannot be written."""
+
+
+class LockedError(Exception):
+    """Another run holds the lock."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Owner:
+    uid: int
+    gid: int
+
+
+@contextlib.contextmanager
+def locked(output_dir: Path) -> Iterator[None]:
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        handle = open(output_dir / LOCK_FILE, "a")
+    except OSError as exc:
+        raise PublishError(f"cannot create {output_dir}: {exc.strerror}") from exc
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise LockedError(f"another setup-service run holds {output_dir / LOCK_FILE}") from None
+        yield
+
+
+def current_status(output_dir: Path) -> dict[str, object] | None:
+    try:
+        loaded = json.loads((output_dir / DATA_LINK / STATUS_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    return loaded if isinstance(loaded, dict) else None
+
+
+def links_in_place(output_dir: Path) -> bool:
+    return all(os.path.islink(output_dir / name) and
+               os.readlink(output_dir / name) == f"{DATA_LINK}/{name}" for name in TOP_LEVEL) \
+        and (output_dir / DATA_LINK).is_dir()
+
+
+def current_files(output_dir: Path) -> dict[str, bytes]:
+    """The published set as it is now, for diffs."""
+    root = output_dir / DATA_LINK
+    if not root.is_dir():
+        return {}
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and p.name != STATUS_FILE}
+
+
+def _write(path: Path, content: bytes, mode: int, owner: Owner | None) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        os.write(fd, content)
+        os.fchmod(fd, mode)
+        if owner is not None:
+            os.fchown(fd, owner.uid, owner.gid)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _replace_link(output_dir: Path, name: str, target: str) -> None:
+    """Point output_dir/name at target with one rename; move a real directory out of the way."""
+    path = output_dir / name
+    if path.is_dir() and not path.is_symlink():
+        path.rename(output_dir / f"..legacy-{name}-{os.getpid()}")
+    temporary = output_dir / f"..link-{name}-{os.getpid()}"
+    with contextlib.suppress(FileNotFoundError):
+        temporary.unlink()
+    temporary.symlink_to(target)
+    temporary.rename(path)
+
+
+def _stage(output_dir: Path, files: dict[str, RenderedFile], status: bytes,
+           owner: Owner | None) -> Path:
+    stage = output_dir / f"..tmp-{os.getpid()}"
+    if stage.exists():
+        shutil.rmtree(stage)
+    stage.mkdir(mode=0o755)
+    (stage / "conf.d").mkdir(mode=0o755)
+    (stage / "files").mkdir(mode=0o755)
+    for relative, file in sorted(files.items()):
+        _write(stage / relative, file.content, 0o640 if file.secret else 0o644,
+               owner if file.secret else None)
+    _write(stage / STATUS_FILE, status, 0o644, None)
+    for directory in (stage / "conf.d", stage / "files", stage):
+        _fsync_dir(directory)
+    return stage
+
+
+def _generation_dir_name() -> str:
+    return "..gen-" + datetime.datetime.now(datetime.timezone.utc).strftime("%Y_%m_%d_%H_%M_%S.%f")
+
+
+def publish(output_dir: Path, files: dict[str, RenderedFile], status: bytes,
+            owner: Owner | None) -> None:
+    """Write a new generation and switch to it atomically. Call with the lock held."""
+    data_link = output_dir / DATA_LINK
+    previous = os.readlink(data_link) if os.path.islink(data_link) else ""
+    try:
+        stage = _stage(output_dir, files, status, owner)
+        generation = output_dir / _generation_dir_name()
+        stage.rename(generation)
+        _replace_link(output_dir, DATA_LINK, generation.name)
+        for name in TOP_LEVEL:
+            if os.path.islink(output_dir / name) and \
+                    os.readlink(output_dir / name) == f"{DATA_LINK}/{name}":
+                continue
+            _replace_link(output_dir, name, f"{DATA_LINK}/{name}")
+        _fsync_dir(output_dir)
+    except OSError as exc:
+        raise PublishError(f"cannot write {output_dir}: {exc.strerror or exc}") from exc
+    _remove_old(output_dir, keep={generation.name, previous})
+
+
+def _remove_old(output_dir: Path, keep: set[str]) -> None:
+    """Generations before the previous one, and leftovers of killed runs.
+
+    The previous generation is kept so that a reader that resolved ..data just before the swap
+    can finish reading it.
+    """
+    for entry in output_dir.iterdir():
+        name = entry.name
+        if name not in keep and (name.startswith("..gen-") or name.startswith("..tmp-")):
+            shutil.rmtree(entry, ignore_errors=True)

@@ -1,0 +1,69 @@
+"""One reporter for problems and results: text for people, JSON for machines, GitHub annotations."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+
+from setup_service.problems import Problem, Severity
+
+
+def _text_problem(p: Problem) -> str:
+    where = f" (from {p.source})" if p.source else ""
+    line = f"{p.severity.value}: {p.variable}{where}: {p.message}"
+    return line + (f"\n  fix: {p.hint}" if p.hint else "")
+
+
+def _summary(doc: dict[str, Any]) -> str:
+    n_err, n_warn = len(doc.get("problems", [])), len(doc.get("warnings", []))
+    result = doc["result"]
+    if result == "invalid":
+        return f"{n_err} error(s), {n_warn} warning(s): nothing was written"
+    parts = [f"result: {result}"]
+    if "backups_enabled" in doc:
+        repos = ", ".join(f"repo{r['index']}={r['type']}" + (" (encrypted)" if r["encrypted"] else "")
+                          for r in doc.get("repositories", []))
+        parts.append(f"backups {'enabled: ' + repos if doc['backups_enabled'] else 'disabled'}")
+        parts.append(f"stanza {doc['stanza']}")
+    if doc.get("generation"):
+        parts.append(f"generation {doc['generation']}")
+    if doc.get("output_dir"):
+        parts.append(f"in {doc['output_dir']}")
+    if n_warn:
+        parts.append(f"{n_warn} warning(s)")
+    return "; ".join(parts)
+
+
+def text(doc: dict[str, Any], problems: list[Problem]) -> str:
+    lines = [_text_problem(p) for p in problems]
+    check = doc.get("pgbackrest_check")
+    if check and check.get("result") == "failed":
+        lines += [f"error: pgbackrest: {m}" for m in check.get("messages", [])]
+    lines.append(_summary(doc))
+    return "\n".join(lines)
+
+
+def json_report(doc: dict[str, Any], problems: list[Problem]) -> str:
+    return json.dumps(doc, indent=2, sort_keys=True)
+
+
+def _escape(value: str, *, property_value: bool = False) -> str:
+    value = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return value.replace(":", "%3A").replace(",", "%2C") if property_value else value
+
+
+def github(doc: dict[str, Any], problems: list[Problem]) -> str:
+    lines = []
+    for p in problems:
+        kind = "error" if p.severity is Severity.ERROR else "warning"
+        props = [f"title={_escape(p.variable, property_value=True)}"]
+        if p.source.startswith(".env file "):
+            props.insert(0, f"file={_escape(p.source[len('.env file '):], property_value=True)}")
+        message = p.message + (f" (fix: {p.hint})" if p.hint else "")
+        lines.append(f"::{kind} {','.join(props)}::{_escape(p.variable + ' ' + message)}")
+    lines.append(_summary(doc))
+    return "\n".join(lines)
+
+
+REPORTERS: dict[str, Callable[[dict[str, Any], list[Problem]], str]] = {
+    "text": text, "json": json_report, "github": github}

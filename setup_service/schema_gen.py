@@ -1,0 +1,115 @@
+"""JSON Schemas of the environment, one per repository type, generated from the catalogue.
+
+`python -m setup_service.schema_gen` rewrites schemas/; a unit test checks that the committed
+files are what the catalogue generates, so the schemas can never drift from the contract.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from setup_service import catalogue, option_table
+from setup_service.resources import schemas_dir
+
+DIALECT = "https://json-schema.org/draft/2020-12/schema"
+BASE_URI = "urn:setup-service:schema:"
+_BOOL_WORDS = ("true", "false", "yes", "no", "y", "n", "on", "off", "1", "0")
+_INDEX = "(?:[1-9][0-9]?|1[0-9]{2}|2[0-4][0-9]|25[0-6])"
+TYPE_PATTERNS = {
+    "boolean": "^(" + "|".join(w for word in _BOOL_WORDS
+                                for w in sorted({word, word.upper(), word.capitalize()})) + ")$",
+    "integer": "^[+-]?[0-9]+$",
+    "size": "^[0-9]+([KkMmGgTtPp][Ii]?[Bb]?|[Bb])?$",
+    "time": "^[0-9]+(\\.[0-9]+)?(ms|s|m|h|d|w)?$",
+    "path": "^/",
+}
+
+
+def _variable_schema(variable: catalogue.Variable) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "string", "minLength": 1, "description": variable.summary}
+    if variable.pattern:
+        schema["pattern"] = variable.pattern
+    if variable.enum:
+        schema["enum"] = list(variable.enum)
+    if variable.default is not None:
+        schema["default"] = variable.default
+    if variable.secret:
+        schema["writeOnly"] = True
+    return schema
+
+
+def _option_schema(option: option_table.Option) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "string", "minLength": 1, "description": option.summary}
+    if option.type in TYPE_PATTERNS:
+        schema["pattern"] = TYPE_PATTERNS[option.type]
+    if option.allow is not None and not option.multi:
+        schema["enum"] = list(option.allow)
+    if option.secure:
+        schema["writeOnly"] = True
+    return schema
+
+
+def _option_pattern(option: option_table.Option) -> str:
+    name = option.name.upper().replace("-", "_")
+    if option.group:
+        group = option.group.upper()
+        name = f"{group}{_INDEX}{name[len(group):]}"
+    return f"^{option_table.ENV_PREFIX}{name}$"
+
+
+def common_schema() -> dict[str, Any]:
+    settable = [o for o in option_table.options().values()
+                if not o.internal and o.section != "command-line"]
+    return {
+        "$schema": DIALECT,
+        "$id": BASE_URI + "common",
+        "title": "setup-service environment: variables shared by every repository type",
+        "type": "object",
+        "properties": {v.name: _variable_schema(v) for v in catalogue.VARIABLES
+                       if not v.repo_types and v.name != catalogue.TYPE_VARIABLE},
+        "patternProperties": {_option_pattern(o): _option_schema(o) for o in settable},
+    }
+
+
+def type_schema(repo_type: str) -> dict[str, Any]:
+    own = [v for v in catalogue.VARIABLES if repo_type in v.repo_types]
+    type_var = catalogue.BY_NAME[catalogue.TYPE_VARIABLE]
+    type_prop = dict(_variable_schema(type_var), const=repo_type)
+    type_prop.pop("enum", None)
+    required = [v.name for v in own if repo_type in v.required_for]
+    schema: dict[str, Any] = {
+        "$schema": DIALECT,
+        "$id": BASE_URI + repo_type,
+        "title": f"setup-service environment for repository type {repo_type}",
+        "type": "object",
+        "allOf": [{"$ref": BASE_URI + "common"}],
+        "properties": {catalogue.TYPE_VARIABLE: type_prop,
+                       **{v.name: _variable_schema(v) for v in own}},
+    }
+    if repo_type != "none":
+        schema["required"] = [catalogue.TYPE_VARIABLE, *required]
+    return schema
+
+
+def generated() -> dict[str, dict[str, Any]]:
+    """File name -> schema, for every generated schema."""
+    files = {"common.json": common_schema()}
+    files.update({f"{t}.json": type_schema(t) for t in catalogue.REPO_TYPES})
+    return files
+
+
+def dump(schema: dict[str, Any]) -> str:
+    return json.dumps(schema, indent=2) + "\n"
+
+
+def main() -> int:
+    target = Path(schemas_dir())
+    for name, schema in generated().items():
+        (target / name).write_text(dump(schema))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,178 @@
+"""The pure core: settings in, a SetupConfig or the complete list of problems out.
+
+No I/O happens here except through the read_file function the caller passes for files that
+variables name (key and CA files), so tests can hand in a dictionary.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable
+
+from setup_service import catalogue, classify, cron, rules, schema_check, scopes
+from setup_service.classify import Assignment
+from setup_service.env_sources import Setting
+from setup_service.problems import Problem, Severity, errors
+
+ReadFile = Callable[[str], bytes]
+_BOOL_TRUE = {"true", "yes", "y", "on", "1"}
+
+
+@dataclasses.dataclass
+class Outcome:
+    config: object | None  # SetupConfig when there is no error
+    problems: list[Problem]
+
+
+class Collector:
+    """Gathers problems, filling in where each value came from."""
+
+    def __init__(self, settings: dict[str, Setting]) -> None:
+        self.settings = settings
+        self.problems: list[Problem] = []
+
+    def add(self, variable: str, message: str, hint: str = "", code: str = "invalid",
+            severity: Severity = Severity.ERROR) -> None:
+        source = self.settings[variable].source if variable in self.settings else ""
+        self.problems.append(Problem(variable, message, hint=hint, code=code, source=source,
+                                     severity=severity))
+
+    def value(self, name: str) -> str | None:
+        setting = self.settings.get(name)
+        return setting.value if setting else None
+
+    @property
+    def failed(self) -> set[str]:
+        return {p.variable for p in errors(self.problems)}
+
+
+def _ini_safe(collector: Collector) -> dict[str, Setting]:
+    safe = {}
+    for name, setting in collector.settings.items():
+        reason = rules.ini_problem(setting.value)
+        if reason:
+            collector.add(name, reason, "remove the line break or surrounding spaces", "format")
+        else:
+            safe[name] = setting
+    return safe
+
+
+def _repo_type(collector: Collector) -> str:
+    repo_type = collector.value(catalogue.TYPE_VARIABLE) or "none"
+    if repo_type not in catalogue.REPO_TYPES:
+        collector.add(catalogue.TYPE_VARIABLE, f"{repo_type!r} is not a repository type",
+                      "use one of: " + ", ".join(catalogue.REPO_TYPES))
+        return "none"
+    return repo_type
+
+
+def _backups_enabled(collector: Collector, repo_type: str) -> bool:
+    flag = collector.value("SETUP_BACKUP")
+    if flag is None or "SETUP_BACKUP" in collector.failed:
+        return repo_type != "none"
+    if flag.lower() in _BOOL_TRUE:
+        if repo_type == "none":
+            collector.add("SETUP_BACKUP", "is true but no repository is configured",
+                          f"set {catalogue.TYPE_VARIABLE} to posix, s3, azure or gcs, "
+                          "or set SETUP_BACKUP=false", "conflict")
+        return repo_type != "none"
+    if repo_type != "none":
+        collector.add("SETUP_BACKUP", f"is false: the {repo_type} repository settings are ignored "
+                      "and backups are disabled", f"remove {catalogue.TYPE_VARIABLE} or set "
+                      "SETUP_BACKUP=true", "ignored", Severity.WARNING)
+    return False
+
+
+def _off_type_warnings(collector: Collector, assignments: list[Assignment], repo_type: str,
+                       enabled: bool) -> list[Assignment]:
+    """Friendly variables of another repository type: probably a mistake, so warn and drop."""
+    kept = []
+    for a in assignments:
+        variable = catalogue.BY_NAME.get(a.variable)
+        if variable and variable.repo_types and (not enabled or repo_type not in variable.repo_types):
+            why = "backups are disabled" if not enabled else f"the repository type is {repo_type}"
+            collector.add(a.variable, f"is set but {why}; it is ignored (probably a mistake)",
+                          f"remove it, or set {catalogue.TYPE_VARIABLE} to "
+                          + " or ".join(variable.repo_types), "ignored", Severity.WARNING)
+            continue
+        kept.append(a)
+    return kept
+
+
+def _schedules(collector: Collector, enabled: bool) -> dict[str, str]:
+    schedules: dict[str, str] = {}
+    parsed: dict[str, cron.Schedule] = {}
+    for kind in ("full", "diff", "incr"):
+        name = f"BACKUP_SCHEDULE_{kind.upper()}"
+        text = collector.value(name) or catalogue.BY_NAME[name].default
+        if text is None or name in collector.failed:
+            continue
+        try:
+            parsed[kind] = cron.parse(text)
+        except cron.CronError as exc:
+            collector.add(name, f"is not a valid cron expression: {exc}",
+                          "use five fields: minute hour day-of-month month day-of-week, "
+                          "e.g. 0 2 * * 0", "format")
+            continue
+        schedules[kind] = parsed[kind].text
+    if "diff" not in schedules and collector.value("BACKUP_SCHEDULE_DIFF") is None \
+            and "full" in parsed:
+        derived = cron.complement_days(parsed["full"])
+        if derived is not None:
+            schedules["diff"] = derived.text
+        elif enabled and parsed["full"].fields[2:4] != ("*", "*"):
+            collector.add("BACKUP_SCHEDULE_DIFF", "has no default for a full schedule that uses "
+                          "days of the month; no differential backups are scheduled",
+                          "set BACKUP_SCHEDULE_DIFF", "missing", Severity.WARNING)
+    return schedules
+
+
+def _limits(collector: Collector) -> None:
+    pairs = (("BACKUP_MEMORY_LIMIT", "BACKUP_MEMORY_RESERVATION", rules.compose_bytes),
+             ("BACKUP_CPU_LIMIT", "BACKUP_CPU_RESERVATION", float))
+    for limit, reservation, parse in pairs:
+        for name in (limit, reservation):
+            if collector.value(name) is None or name in collector.failed:
+                continue
+            try:
+                if parse is float:
+                    rules.check_cpus(collector.value(name) or "")
+                else:
+                    parse(collector.value(name) or "")
+            except rules.RuleError as exc:
+                collector.add(name, str(exc), exc.hint)
+        lim, res = collector.value(limit), collector.value(reservation)
+        if lim and res and not collector.failed & {limit, reservation}:
+            try:
+                rules.check_limit_pair(lim, res, parse)
+            except rules.RuleError as exc:
+                collector.add(reservation, f"{exc} ({limit})", exc.hint, "conflict")
+
+
+def validate(settings: dict[str, Setting], *, mount_path: str,
+             read_file: ReadFile) -> Outcome:
+    """Every problem in the settings, and the typed config when there is no error."""
+    collector = Collector(settings)
+    safe = _ini_safe(collector)
+    collector.settings = safe | {n: settings[n] for n in settings if n not in safe}
+    assignments, name_problems = classify.classify(safe)
+    collector.problems += name_problems
+    repo_type = _repo_type(collector)
+    collector.problems += schema_check.check(repo_type, {
+        n: s for n, s in safe.items() if n not in {p.variable for p in name_problems}})
+    enabled = _backups_enabled(collector, repo_type)
+    assignments = _off_type_warnings(collector, assignments, repo_type, enabled)
+    assignments = [a for a in assignments if a.variable not in collector.failed]
+    schedules = _schedules(collector, enabled)
+    _limits(collector)
+    stanza = collector.value("PGBACKREST_STANZA") or catalogue.DEFAULT_STANZA
+    built = scopes.build(collector, assignments, repo_type if enabled else "none",
+                         mount_path=mount_path, read_file=read_file)
+    if errors(collector.problems) or built is None:
+        return Outcome(None, collector.problems)
+    from setup_service.models import SetupConfig  # lazy: pydantic is slow to import
+
+    config = SetupConfig(
+        stanza=stanza, backups_enabled=enabled, repo_type=repo_type if enabled else "none",
+        mount_path=mount_path, schedules=schedules if enabled else {}, **built)
+    return Outcome(config, collector.problems)
