@@ -99,7 +99,7 @@ VARIABLES: tuple[Variable, ...] = (
              option="repo-azure-account", repo_types=("azure",), required_for=("azure",),
              secret=True, pattern=r"^[a-z0-9]{3,24}$", form='a storage account name: 3-24 lowercase letters and digits'),
     Variable("AZURE_STORAGE_KEY", "Azure shared key (base64), or a SAS token when "
-             "PGBACKREST_REPO1_AZURE_KEY_TYPE=sas.", "your-access-key", option="repo-azure-key",
+             "PGBACKREST_REPO1_AZURE_KEY_TYPE=sas.", "ZmFrZSBrZXkgZm9yIGV4YW1wbGVzIG9ubHk=", option="repo-azure-key",
              repo_types=("azure",), required_for=("azure",), secret=True),
     Variable("AZURE_STORAGE_CONTAINER", "Azure blob container.", "your-container-name",
              option="repo-azure-container", repo_types=("azure",), required_for=("azure",),

@@ -17,6 +17,8 @@ DIALECT = "https://json-schema.org/draft/2020-12/schema"
 BASE_URI = "urn:setup-service:schema:"
 _BOOL_WORDS = ("true", "false", "yes", "no", "y", "n", "on", "off", "1", "0")
 _INDEX = "(?:[1-9][0-9]?|1[0-9]{2}|2[0-4][0-9]|25[0-6])"
+# PGBACKREST_REPO1_TYPE is the catalogue's (it also takes "none"); other indexes are pgBackRest's.
+_INDEX_FROM_2 = "(?:[2-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-6])"
 TYPE_PATTERNS = {
     "boolean": "^(" + "|".join(w for word in _BOOL_WORDS
                                 for w in sorted({word, word.upper(), word.capitalize()})) + ")$",
@@ -44,7 +46,9 @@ def _option_schema(option: option_table.Option) -> dict[str, Any]:
     schema: dict[str, Any] = {"type": "string", "minLength": 1, "description": option.summary}
     if option.type in TYPE_PATTERNS:
         schema["pattern"] = TYPE_PATTERNS[option.type]
-    if option.allow is not None and not option.multi:
+    if option.name == "repo-type":
+        schema["enum"] = list(catalogue.STORAGE_TYPES)
+    elif option.allow is not None and not option.multi:
         schema["enum"] = list(option.allow)
     if option.secure:
         schema["writeOnly"] = True
@@ -55,7 +59,8 @@ def _option_pattern(option: option_table.Option) -> str:
     name = option.name.upper().replace("-", "_")
     if option.group:
         group = option.group.upper()
-        name = f"{group}{_INDEX}{name[len(group):]}"
+        index = _INDEX_FROM_2 if option.name == "repo-type" else _INDEX
+        name = f"{group}{index}{name[len(group):]}"
     return f"^{option_table.ENV_PREFIX}{name}$"
 
 
