@@ -43,6 +43,13 @@ def text(doc: dict[str, Any], problems: list[Problem]) -> str:
     return "\n".join(lines)
 
 
+def problems_from(doc: dict[str, Any]) -> list[Problem]:
+    """The problems recorded in a status document, for reprinting it."""
+    return [Problem(p["variable"], p["message"], hint=p.get("hint", ""), source=p.get("source", ""),
+                    severity=Severity(p["severity"]), code=p["code"])
+            for p in doc.get("warnings", []) + doc.get("problems", [])]
+
+
 def json_report(doc: dict[str, Any], problems: list[Problem]) -> str:
     return json.dumps(doc, indent=2, sort_keys=True)
 
