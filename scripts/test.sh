@@ -5,10 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-test-deps.sh
-PY=${PYTHON:-python3}
-if [ ! -x .venv/bin/python ]; then
-  "$PY" -m venv .venv
-fi
-.venv/bin/python -m pip install --quiet --disable-pip-version-check '.[test]'
+source scripts/venv.sh test
 export PATH="$PWD/.venv/bin:$PWD/.cache/node/node_modules/.bin:$PATH"
 exec .venv/bin/python -m pytest "$@"

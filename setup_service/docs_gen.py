@@ -9,9 +9,11 @@ import re
 from pathlib import Path
 
 from setup_service import catalogue
+from setup_service.exit_codes import ExitCode
 
 ROOT = Path(__file__).resolve().parent.parent
 START, END = "<!-- variables:start -->", "<!-- variables:end -->"
+CODES_START, CODES_END = "<!-- exit-codes:start -->", "<!-- exit-codes:end -->"
 _COMMON_IN_EXAMPLES = ("BACKUP_SCHEDULE_FULL", "BACKUP_SCHEDULE_DIFF", "BACKUP_RETENTION_FULL",
                        "BACKUP_RETENTION_DIFF", "BACKUP_MEMORY_LIMIT", "BACKUP_CPU_LIMIT",
                        "BACKUP_MEMORY_RESERVATION", "BACKUP_CPU_RESERVATION")
@@ -25,7 +27,7 @@ def reference_table() -> str:
         required = f" Required for {', '.join(v.required_for)}." if v.required_for else ""
         option = f" Sets `{v.option.replace('repo-', 'repo1-', 1)}`." if v.option else ""
         rows.append(f"| `{v.name}` | {types} | {f'`{v.default}`' if v.default else ''} | "
-                    f"{'yes' if v.secret else ''} | {v.used_by} | {v.summary}{required}{option} |")
+                    f"{'yes' if v.secret else ''} | {'pgbackrest' if v.option else v.used_by} | {v.summary}{required}{option} |")
     return "\n".join(rows)
 
 
@@ -53,9 +55,19 @@ def _quoted(value: str) -> str:
     return f'"{value}"' if " " in value else value
 
 
+def exit_code_table() -> str:
+    rows = ["| code | meaning |", "|---|---|"]
+    return "\n".join(rows + [f"| {code.value} | {code.meaning} |" for code in ExitCode])
+
+
+def _replace(text: str, start: str, end: str, body: str) -> str:
+    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
+    return pattern.sub(lambda _m: f"{start}\n{body}\n{end}", text)
+
+
 def update_readme(text: str) -> str:
-    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
-    return pattern.sub(lambda _m: f"{START}\n{reference_table()}\n{END}", text)
+    text = _replace(text, START, END, reference_table())
+    return _replace(text, CODES_START, CODES_END, exit_code_table())
 
 
 def main() -> int:
