@@ -80,7 +80,7 @@ def prepare(environ: Mapping[str, str], env_file: Path | None,
 
 def _diff(output_dir: Path, files: dict[str, render.RenderedFile], secret_keys: frozenset[str]) -> str:
     old = publish.current_files(output_dir)
-    chunks = []
+    chunks: list[str] = []
     for path in sorted(set(old) | set(files)):
         before = render.redacted(path, render.RenderedFile(old[path], path in files and files[path].secret
                                                            or path == "conf.d/repo.conf"),

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 
-from setup_service.namespace import is_owned  # noqa: F401 - part of the catalogue's interface
-
 REPO_TYPES = ("none", "posix", "s3", "azure", "gcs")
 STORAGE_TYPES = ("posix", "s3", "azure", "gcs")  # the types pgBackRest itself accepts here
 DEFAULT_STANZA = "salespider"

@@ -9,7 +9,7 @@ import dataclasses
 from pathlib import Path
 from typing import Mapping
 
-from setup_service import catalogue, option_table
+from setup_service import catalogue, namespace, option_table
 from setup_service.exit_codes import ExitCode
 from setup_service.problems import Problem
 
@@ -49,7 +49,7 @@ def layered(environ: Mapping[str, str], env_file: Path | None) -> dict[str, Sett
             settings[name] = Setting(value or "", f".env file {env_file}")
     for name, value in environ.items():
         settings[name] = Setting(value, PROCESS)
-    return {name: s for name, s in settings.items() if catalogue.is_owned(name)}
+    return {name: s for name, s in settings.items() if namespace.is_owned(name)}
 
 
 def _read_secret_file(path: str) -> str:
@@ -80,7 +80,7 @@ def resolve_files(settings: dict[str, Setting]) -> tuple[dict[str, Setting], lis
             content = _read_secret_file(setting.value)
         except (OSError, UnicodeDecodeError) as exc:
             problems.append(Problem(
-                name, f"cannot read the file it names: {exc.strerror or type(exc).__name__}",
+                name, f"cannot read the file it names: {getattr(exc, 'strerror', None) or type(exc).__name__}",
                 code="file", hint=f"mount the secret file, or set {target} directly",
                 source=setting.source))
             continue

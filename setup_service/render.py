@@ -6,9 +6,14 @@ import dataclasses
 import hashlib
 import shlex
 
+from typing import TYPE_CHECKING
+
 from setup_service import __version__
 from setup_service.models import SetupConfig
 from setup_service.resources import templates_dir
+
+if TYPE_CHECKING:
+    import jinja2
 
 REDACTED = "<redacted>"
 TEMPLATES = {
@@ -26,7 +31,7 @@ class RenderedFile:
     secret: bool  # readable by its owner and group only
 
 
-def _environment():  # type: ignore[no-untyped-def]
+def _environment() -> "jinja2.Environment":
     import jinja2  # lazy: only runs that render pay for it
 
     return jinja2.Environment(

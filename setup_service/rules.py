@@ -106,7 +106,7 @@ def compose_bytes(value: str) -> float:
     match = _COMPOSE_BYTES.match(value)
     if not match:
         raise RuleError("is not a memory size", "use e.g. 512M or 1G")
-    return float(match[1]) * 1024 ** " kmg".index((match[2] or " ").lower())
+    return float(match[1]) * float(1024 ** " kmg".index((match[2] or " ").lower()))
 
 
 def check_limit_pair(limit: str, reservation: str, parse: Callable[[str], float]) -> None:

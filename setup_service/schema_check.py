@@ -26,7 +26,7 @@ def load_schema(name: str) -> dict[str, Any]:
 
 @functools.lru_cache(maxsize=None)
 def _validator(repo_type: str) -> Any:
-    import jsonschema  # lazy: costs tens of milliseconds at start-up
+    import jsonschema  # type: ignore[import-untyped]  # lazy: costs tens of milliseconds at start-up
     from referencing import Registry, Resource
 
     registry: Registry = Registry().with_resource(

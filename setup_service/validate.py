@@ -172,7 +172,7 @@ def validate(settings: dict[str, Setting], *, mount_path: str,
         return Outcome(None, collector.problems)
     from setup_service.models import SetupConfig  # lazy: pydantic is slow to import
 
-    config = SetupConfig(
+    config = SetupConfig.model_validate(dict(
         stanza=stanza, backups_enabled=enabled, repo_type=repo_type if enabled else "none",
-        mount_path=mount_path, schedules=schedules if enabled else {}, **built)
+        mount_path=mount_path, schedules=schedules if enabled else {}, **built))
     return Outcome(config, collector.problems)

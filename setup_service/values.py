@@ -54,7 +54,7 @@ def size_bytes(value: str) -> int:
     if not match:
         raise ValueProblem("is not a size", "use a number with an optional unit, e.g. 512MiB or 4GiB")
     unit = (match[2] or "").lower()[:1]
-    return int(match[1]) * 1024 ** _SIZE_UNITS[unit]
+    return int(match[1]) * int(1024 ** _SIZE_UNITS[unit])
 
 
 def time_ms(value: str) -> int:
