@@ -45,8 +45,8 @@ class Scope:
     def valid(self, name: str) -> bool:
         """Whether pgBackRest would use the option: its dependency chain holds."""
         depend = option_table.options()[name].depend
-        if depend is None:
-            return True
+        if depend is None or option_table.options()[depend["option"]].section == "command-line":
+            return True  # a command-line dependency (e.g. restore --type) is settled per command
         if not self.valid(depend["option"]):
             return False
         current = self.get(depend["option"])

@@ -154,7 +154,7 @@ def validate(settings: dict[str, Setting], *, mount_path: str,
     """Every problem in the settings, and the typed config when there is no error."""
     collector = Collector(settings)
     safe = _ini_safe(collector)
-    collector.settings = safe | {n: settings[n] for n in settings if n not in safe}
+    collector.settings = safe  # rejected values take no further part
     assignments, name_problems = classify.classify(safe)
     collector.problems += name_problems
     repo_type = _repo_type(collector)
