@@ -82,9 +82,7 @@ def _diff(output_dir: Path, files: dict[str, render.RenderedFile], secret_keys: 
     old = publish.current_files(output_dir)
     chunks: list[str] = []
     for path in sorted(set(old) | set(files)):
-        before = render.redacted(path, render.RenderedFile(old[path], path in files and files[path].secret
-                                                           or path == "conf.d/repo.conf"),
-                                 secret_keys) if path in old else ""
+        before = render.redacted(path, old[path], secret_keys) if path in old else ""
         after = render.redacted(path, files[path], secret_keys) if path in files else ""
         chunks += difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
                                        f"a/{path}", f"b/{path}")

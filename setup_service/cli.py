@@ -36,8 +36,12 @@ def _owner(_ctx: click.Context, _param: click.Parameter, value: str) -> Any:
     return Owner(uid, gid)
 
 
-def _emit(report: str, problems_to_stderr: bool = False) -> None:
-    click.echo(report, err=problems_to_stderr)
+def _mount_path(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    import re
+
+    if not re.match(namespace.MOUNT_PATH_PATTERN, value):
+        raise click.BadParameter("use an absolute path of letters, digits, '.', '_', '-' and '/'")
+    return value
 
 
 def _finish(code: ExitCode) -> None:
@@ -56,7 +60,7 @@ def main() -> None:
 @click.option("--output-dir", type=click.Path(path_type=Path), default=Path(namespace.DEFAULT_OUTPUT_DIR),
               envvar="SETUP_OUTPUT_DIR", show_default=True, help="The volume to publish into.")
 @click.option("--mount-path", default=namespace.DEFAULT_MOUNT_PATH, envvar="SETUP_MOUNT_PATH",
-              show_default=True, help="Where the PostgreSQL and backup containers mount the volume.")
+              show_default=True, callback=_mount_path, help="Where the PostgreSQL and backup containers mount the volume.")
 @click.option("--owner", default=namespace.DEFAULT_OWNER, envvar="SETUP_OWNER", callback=_owner, show_default=True,
               help="UID:GID that owns files holding secrets (the postgres user of the consumers).")
 @click.option("--dry-run", is_flag=True, help="Show what would change (secrets redacted); write nothing.")

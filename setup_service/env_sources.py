@@ -93,6 +93,11 @@ def read_environment(environ: Mapping[str, str],
                      env_file: Path | None) -> tuple[dict[str, Setting], list[Problem]]:
     """Everything the setup job reads, layered and with secret files resolved."""
     if env_file is not None and not env_file.is_file():
-        return {}, [Problem("--env-file", f"{env_file} is not a readable file", code="usage", exit_code=ExitCode.USAGE,
-                            hint="pass the path of an existing .env file")]
-    return resolve_files(layered(environ, env_file))
+        return {}, [Problem("--env-file", f"{env_file} is not a readable file", code="usage",
+                            exit_code=ExitCode.USAGE, hint="pass the path of an existing .env file")]
+    try:
+        return resolve_files(layered(environ, env_file))
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = "is not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else "cannot be read"
+        return {}, [Problem("--env-file", f"{env_file} {reason}", code="file",
+                            hint="save the .env file as UTF-8 and make it readable")]

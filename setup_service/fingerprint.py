@@ -81,7 +81,8 @@ def lookup(output_dir: str, argv: list[str], environ: Mapping[str, str]) -> dict
         with open(os.path.join(output_dir, FINGERPRINT_FILE), encoding="utf-8") as handle:
             fields = handle.read().split("\0")
         fmt, recorded_key, generation, files, text, json_report = fields
-        if fmt != _FORMAT or os.readlink(os.path.join(output_dir, "..data")) != generation:
+        if fmt != _FORMAT or os.readlink(os.path.join(output_dir, namespace.DATA_LINK)) != generation \
+                or not namespace.links_in_place(output_dir):
             return None
         if recorded_key != key(argv, environ, files.split("\n") if files else []):
             return None

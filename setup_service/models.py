@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from setup_service.namespace import MOUNT_PATH_PATTERN
+
 StorageType = Literal["posix", "s3", "azure", "gcs"]
 BackupType = Literal["full", "diff", "incr"]
 
@@ -34,7 +36,7 @@ class SetupConfig(_Frozen):
     stanza: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
     backups_enabled: bool
     repo_type: Literal["none", "posix", "s3", "azure", "gcs"]
-    mount_path: str = Field(pattern=r"^/[A-Za-z0-9._/-]*$")
+    mount_path: str = Field(pattern=MOUNT_PATH_PATTERN)
     global_options: list[tuple[str, str]]
     stanza_options: list[tuple[str, str]]
     repositories: list[Repository]

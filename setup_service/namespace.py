@@ -1,15 +1,32 @@
 """Names and defaults the fast start-up path needs without importing the rest of the package."""
 
+import os
+
 PGBACKREST_PREFIX = "PGBACKREST_"
 # Prefixes the setup job owns: an unknown name here is probably a typo.
 OWNED_PREFIXES = ("AWS_", "AZURE_", "GCS_", "BACKUP_", "SETUP_")
 OWNED_NAMES = ("DATABASE_URL",)
+# The published set's top-level names, each a symlink to ..data/<name>.
+TOP_LEVEL = ("pgbackrest.conf", "conf.d", "postgresql-archive.conf", "crontab", "files",
+             "status.json")
+DATA_LINK = "..data"
 DEFAULT_OUTPUT_DIR = "/pgbackrest-config"
 DEFAULT_MOUNT_PATH = "/etc/pgbackrest"
 DEFAULT_OWNER = "999:999"
+# The mount path goes into archive_command inside single quotes: keep it to plain path characters.
+MOUNT_PATH_PATTERN = r"^/[A-Za-z0-9._/-]*$"
 
 
 def is_owned(name: str) -> bool:
     """Whether a variable's name is in a namespace the setup job reads."""
     return name.startswith(PGBACKREST_PREFIX) or name.startswith(OWNED_PREFIXES) \
         or name in OWNED_NAMES
+
+
+def links_in_place(output_dir: str) -> bool:
+    """Whether every top-level name of the published set links through ..data to a directory."""
+    try:
+        return os.path.isdir(os.path.join(output_dir, DATA_LINK)) and all(
+            os.readlink(os.path.join(output_dir, name)) == f"{DATA_LINK}/{name}" for name in TOP_LEVEL)
+    except OSError:
+        return False

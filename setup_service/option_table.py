@@ -36,7 +36,7 @@ class Option:
     allow_2_45: tuple[str, ...] | None
     range: Any
     depend: dict[str, Any] | None
-    since: str
+    since: str | None  # None: not in any release yet
     deprecated: tuple[str, ...]
     summary: str
 

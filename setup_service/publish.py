@@ -18,13 +18,12 @@ import shutil
 from pathlib import Path
 from typing import Iterator
 
+from setup_service import namespace
+from setup_service.namespace import DATA_LINK, TOP_LEVEL
 from setup_service.render import RenderedFile
 
-DATA_LINK = "..data"
 LOCK_FILE = ".lock"
 STATUS_FILE = "status.json"
-TOP_LEVEL = ("pgbackrest.conf", "conf.d", "postgresql-archive.conf", "crontab", "files",
-             STATUS_FILE)
 
 
 class PublishError(Exception):
@@ -65,18 +64,16 @@ def current_status(output_dir: Path) -> dict[str, object] | None:
 
 
 def links_in_place(output_dir: Path) -> bool:
-    return all(os.path.islink(output_dir / name) and
-               os.readlink(output_dir / name) == f"{DATA_LINK}/{name}" for name in TOP_LEVEL) \
-        and (output_dir / DATA_LINK).is_dir()
+    return namespace.links_in_place(str(output_dir))
 
 
-def current_files(output_dir: Path) -> dict[str, bytes]:
-    """The published set as it is now, for diffs."""
+def current_files(output_dir: Path) -> dict[str, RenderedFile]:
+    """The published set as it is now, for diffs; a file others cannot read counts as secret."""
     root = output_dir / DATA_LINK
     if not root.is_dir():
         return {}
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and p.name != STATUS_FILE}
+    return {str(p.relative_to(root)): RenderedFile(p.read_bytes(), not p.stat().st_mode & 0o004)
+            for p in sorted(root.rglob("*")) if p.is_file() and p.name != STATUS_FILE}
 
 
 def _write(path: Path, content: bytes, mode: int, owner: Owner | None) -> None:

@@ -82,9 +82,17 @@ def redacted(path: str, file: RenderedFile, secret_keys: frozenset[str]) -> str:
             return f"{REDACTED} ({len(file.content)} bytes, sha256 {hashlib.sha256(file.content).hexdigest()[:12]})\n"
         return file.content.decode(errors="replace")
     lines = []
-    for line in file.content.decode().splitlines(keepends=True):
+    for line in file.content.decode(errors="replace").split("\n"):  # pgBackRest splits at LF only
         key, sep, _ = line.partition("=")
-        if sep and key.strip() in secret_keys:
-            line = f"{key}={REDACTED}\n"
+        if sep and (key.strip() in secret_keys or is_secret_key(key.strip())):
+            line = f"{key}={REDACTED}"
         lines.append(line)
-    return "".join(lines)
+    return "\n".join(lines)
+
+
+def is_secret_key(key: str) -> bool:
+    """Whether a config-file key (repo2-s3-key-secret) names one of pgBackRest's secure options."""
+    from setup_service import option_table
+
+    parsed = option_table.parse_env_name(option_table.ENV_PREFIX + key.upper().replace("-", "_"))
+    return parsed.known and option_table.options()[parsed.option].secure

@@ -14,6 +14,7 @@ ReadFile = Callable[[str], bytes]
 AWS_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]+$")
 _ENDPOINT = re.compile(r"^(?:(?P<scheme>[a-z][a-z0-9+.-]*)://)?(?P<host>[^:/]+)(?::(?P<port>[0-9]+))?/?$",
                        re.I)
+_COMPOSE_UNITS = {"": 0, "b": 0, "k": 1, "m": 2, "g": 3}
 _COMPOSE_BYTES = re.compile(r"^([0-9]+(?:\.[0-9]+)?)([bkmg]?)b?$", re.I)
 
 
@@ -106,7 +107,7 @@ def compose_bytes(value: str) -> float:
     match = _COMPOSE_BYTES.match(value)
     if not match:
         raise RuleError("is not a memory size", "use e.g. 512M or 1G")
-    return float(match[1]) * float(1024 ** " kmg".index((match[2] or " ").lower()))
+    return float(match[1]) * float(1024 ** _COMPOSE_UNITS[(match[2] or "").lower()])
 
 
 def check_limit_pair(limit: str, reservation: str, parse: Callable[[str], float]) -> None:

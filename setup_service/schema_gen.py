@@ -43,7 +43,9 @@ def _variable_schema(variable: catalogue.Variable) -> dict[str, Any]:
 
 
 def _option_schema(option: option_table.Option) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": "string", "minLength": 1, "description": option.summary}
+    schema: dict[str, Any] = {"type": "string", "minLength": 1}
+    if option.summary:
+        schema["description"] = option.summary
     if option.type in TYPE_PATTERNS:
         schema["pattern"] = TYPE_PATTERNS[option.type]
     if option.name == "repo-type":
@@ -83,7 +85,7 @@ def type_schema(repo_type: str) -> dict[str, Any]:
     type_var = catalogue.BY_NAME[catalogue.TYPE_VARIABLE]
     type_prop = dict(_variable_schema(type_var), const=repo_type)
     type_prop.pop("enum", None)
-    required = [v.name for v in own if repo_type in v.required_for]
+    required = [v.name for v in own if repo_type in v.required_for and not _conditional(v)]
     schema: dict[str, Any] = {
         "$schema": DIALECT,
         "$id": BASE_URI + repo_type,
@@ -95,7 +97,29 @@ def type_schema(repo_type: str) -> dict[str, Any]:
     }
     if repo_type != "none":
         schema["required"] = [catalogue.TYPE_VARIABLE, *required]
+    conditions = [_required_unless(v) for v in own if repo_type in v.required_for and _conditional(v)]
+    if conditions:
+        schema["allOf"] += conditions
     return schema
+
+
+def _conditional(variable: catalogue.Variable) -> dict[str, Any] | None:
+    """The depend rule that makes a credential optional (key type auto), if any."""
+    depend = option_table.options()[variable.option].depend if variable.option else None
+    if depend is None or depend["option"] == "repo-type" or depend["values"] is None:
+        return None
+    return depend
+
+
+def _required_unless(variable: catalogue.Variable) -> dict[str, Any]:
+    """Required while the key-type option it depends on is unset (its default) or allows it."""
+    depend = _conditional(variable) or {}
+    selector = option_table.options()[depend["option"]].env_name(1)
+    return {
+        "if": {"required": [selector],
+               "properties": {selector: {"not": {"enum": depend["values"]}}}},
+        "else": {"required": [variable.name]},
+    }
 
 
 def generated() -> dict[str, dict[str, Any]]:

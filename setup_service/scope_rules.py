@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from setup_service import catalogue, option_table, rules
+from setup_service import catalogue, option_table, rules, values
 from setup_service.problems import Severity, errors
 from setup_service.scopes import Scope, ScopeBuilder, _variable_for
 
@@ -40,10 +40,10 @@ def check_depends(builder: ScopeBuilder) -> None:
                             f"(this one is {scope.get('repo-type')}); it is ignored",
                             "remove it, or fix the repository type", "ignored", Severity.WARNING)
                 continue
-            wanted = " or ".join(depend["values"]) if depend.get("values") else "a value"
+            choices = [str(values.as_config(v)) for v in depend.get("values") or []]
+            wanted = " or ".join(choices) if choices else "set"
             builder.add(assignment.variable, f"has no effect unless {dep_var} is {wanted}",
-                        f"set {dep_var}={depend['values'][0]}" if depend.get("values")
-                        else f"set {dep_var}", "dependency")
+                        f"set {dep_var}={choices[0]}" if choices else f"set {dep_var}", "dependency")
 
 
 def check_required(builder: ScopeBuilder) -> None:

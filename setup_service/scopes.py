@@ -30,13 +30,16 @@ class Scope:
     origin: dict[str, Assignment] = dataclasses.field(default_factory=dict)
     parent: "Scope | None" = None
 
+    def has(self, name: str) -> bool:
+        return name in self.values or (self.parent is not None and self.parent.has(name))
+
     def get(self, name: str) -> str | None:
+        """The option's value as written in a config file: set here, inherited, or its default."""
         if name in self.values:
             return self.values[name][0]
-        if self.parent is not None:
+        if self.parent is not None and self.parent.has(name):
             return self.parent.get(name)
-        default = values.default_for(option_table.options()[name], self.flat())
-        return None if default is None else str(default)
+        return values.as_config(values.default_for(option_table.options()[name], self.flat()))
 
     def flat(self) -> dict[str, str]:
         inherited = self.parent.flat() if self.parent else {}
@@ -50,7 +53,8 @@ class Scope:
         if not self.valid(depend["option"]):
             return False
         current = self.get(depend["option"])
-        return current is not None and (depend["values"] is None or current in depend["values"])
+        wanted = depend["values"]
+        return current is not None and (wanted is None or current in map(values.as_config, wanted))
 
 
 def _variable_for(option: Option, index: int | None) -> str:
@@ -90,8 +94,8 @@ class ScopeBuilder:
                 self.repos[a.index or 1] = Scope(a.index, {"repo-type": [a.value]}, parent=self.glob)
 
     def _scope_for(self, a: Assignment, missing_type: set[int]) -> Scope | None:
-        if a.option.group == "pg":
-            return self.pgs.setdefault(a.index or 1, Scope(a.index, parent=self.glob))
+        if a.option.group == "pg" or a.option.section == "stanza":
+            return self.pgs.setdefault(a.index or 1, Scope(a.index or 1, parent=self.glob))
         if a.option.group != "repo":
             return self.glob
         index = a.index or 1
@@ -107,6 +111,7 @@ class ScopeBuilder:
         return None
 
     def assign(self, assignments: list[Assignment]) -> None:
+        """Place each user value in its scope, raw; normalise() checks them once defaults are in."""
         missing_type: set[int] = set()
         every_repo = [a for a in assignments if _every_repo(a)]
         for a in assignments:
@@ -114,25 +119,34 @@ class ScopeBuilder:
                 continue
             scope = self._scope_for(a, missing_type)
             if scope is not None:
-                self._set(scope, a)
+                scope.values[a.option.name] = [a.value]
+                scope.origin[a.option.name] = a
         for scope in self.repos.values():
             for a in every_repo:
                 if a.option.name not in scope.values:
-                    self._set(scope, a)
+                    scope.values[a.option.name] = [a.value]
+                    scope.origin[a.option.name] = a
 
-    def _set(self, scope: Scope, a: Assignment) -> None:
-        try:
-            parts = values.split_multi(a.option, a.value) if a.option.multi else [a.value]
-            normalised = [values.normalise(a.option, part, scope.flat(), a.secret) for part in parts]
-        except values.ValueProblem as exc:
-            self.add(a.variable, str(exc), exc.hint, "format")
-            return
-        scope.values[a.option.name] = normalised
-        scope.origin[a.option.name] = a
-        self._version_warnings(a, normalised)
+    def normalise(self) -> None:
+        """Check and normalise every user value, with the whole scope (defaults too) as context."""
+        for scope in [self.glob, *self.pgs.values(), *self.repos.values()]:
+            context = scope.flat()
+            for name, a in list(scope.origin.items()):
+                try:
+                    parts = values.split_multi(a.option, a.value) if a.option.multi else [a.value]
+                    normalised = [values.normalise(a.option, part, context, a.secret) for part in parts]
+                except values.ValueProblem as exc:
+                    self.add(a.variable, str(exc), exc.hint, "format")
+                    del scope.values[name], scope.origin[name]
+                    continue
+                scope.values[name] = normalised
+                self._version_warnings(a, normalised)
 
     def _version_warnings(self, a: Assignment, normalised: list[str]) -> None:
-        if a.option.since != "<=2.45":
+        if a.option.since is None:
+            self.add(a.variable, "is not in any released pgBackRest yet",
+                     "remove it; pgBackRest would ignore it with a warning", "version")
+        elif a.option.since != "<=2.45":
             self.add(a.variable, f"needs pgBackRest {a.option.since} or newer (Debian 12 ships "
                      f"{DEBIAN_12})", "check the pgBackRest version of the images", "version",
                      Severity.WARNING)
@@ -166,5 +180,6 @@ def build(collector: "Collector", assignments: list[Assignment], repo_type: str,
     builder.open_repos(assignments, repo_type)
     builder.assign(assignments)
     builder.apply_defaults()
+    builder.normalise()
     scope_rules.check(builder)
     return scope_rules.result(builder)

@@ -34,8 +34,9 @@ class Collector:
     def add(self, variable: str, message: str, hint: str = "", code: str = "invalid",
             severity: Severity = Severity.ERROR) -> None:
         source = self.settings[variable].source if variable in self.settings else ""
-        self.problems.append(Problem(variable, message, hint=hint, code=code, source=source,
-                                     severity=severity))
+        problem = Problem(variable, message, hint=hint, code=code, source=source, severity=severity)
+        if problem not in self.problems:  # one assignment can serve several repositories
+            self.problems.append(problem)
 
     def value(self, name: str) -> str | None:
         setting = self.settings.get(name)
@@ -158,14 +159,19 @@ def validate(settings: dict[str, Setting], *, mount_path: str,
     assignments, name_problems = classify.classify(safe)
     collector.problems += name_problems
     repo_type = _repo_type(collector)
-    collector.problems += schema_check.check(repo_type, {
+    rejected = collector.failed  # a rejected value is not also "missing"
+    collector.problems += [p for p in schema_check.check(repo_type, {
         n: s for n, s in safe.items() if n not in {p.variable for p in name_problems}})
+        if not (p.code == "missing" and p.variable in rejected)]
     enabled = _backups_enabled(collector, repo_type)
     assignments = _off_type_warnings(collector, assignments, repo_type, enabled)
     assignments = [a for a in assignments if a.variable not in collector.failed]
     schedules = _schedules(collector, enabled)
     _limits(collector)
     stanza = collector.value("PGBACKREST_STANZA") or catalogue.DEFAULT_STANZA
+    if stanza == "global":
+        collector.add("PGBACKREST_STANZA", "'global' is pgBackRest's own section name",
+                      "choose another stanza name, e.g. salespider", "invalid")
     built = scopes.build(collector, assignments, repo_type if enabled else "none",
                          mount_path=mount_path, read_file=read_file)
     if errors(collector.problems) or built is None:

@@ -33,6 +33,10 @@ class ValueProblem(ValueError):
 
 def ini_safety(value: str) -> str | None:
     """Why a value cannot be written as an INI value pgBackRest reads back verbatim, or None."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not valid UTF-8"
     if UNSAFE.search(value):
         return "contains a control character (newline, carriage return, tab or NUL)"
     if value != value.strip():
@@ -118,6 +122,15 @@ def split_multi(option: Option, value: str) -> list[str]:
     if option.type == "hash" and any("=" not in part for part in parts):
         raise ValueProblem("needs key=value pairs separated by ':'")
     return parts
+
+
+def as_config(value: Any) -> str | None:
+    """A value from the option table as pgBackRest's config file spells it (True -> y)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "y" if value else "n"
+    return str(value)
 
 
 def default_for(option: Option, context: dict[str, str]) -> Any:
