@@ -1,0 +1,53 @@
+# The guide's operations (docs/deployment.md). Restores stop PostgreSQL, restore into its data
+# volume from a one-off backup container, start it again and report how recovery ended.
+
+COMPOSE ?= docker compose
+BACKUP_CONTAINER ?= salespider-backup
+POSTGRES_CONTAINER ?= salespider-postgres
+
+.PHONY: deploy backup backup-info backup-check restore-latest restore-backup restore-pitr \
+	validate config
+
+deploy:
+	$(COMPOSE) build
+	$(COMPOSE) up -d
+	$(COMPOSE) ps
+
+backup:
+	docker exec $(BACKUP_CONTAINER) run-backup full
+
+backup-info:
+	docker exec $(BACKUP_CONTAINER) pgbackrest-stanza info
+
+backup-check:
+	docker exec $(BACKUP_CONTAINER) pgbackrest-stanza check
+
+# restore ARGS: the restore script's arguments (latest | set LABEL | time TARGET).
+define restore
+	$(COMPOSE) stop postgres backup
+	$(COMPOSE) run --rm --no-deps backup restore $(1)
+	$(COMPOSE) up -d postgres backup
+	docker exec $(POSTGRES_CONTAINER) recovery-report
+endef
+
+restore-latest:
+	$(call restore,latest)
+
+restore-backup:
+	@test -n "$(BACKUP_SET)" || { echo "usage: make restore-backup BACKUP_SET=20240101-120000F" >&2; exit 2; }
+	$(call restore,set '$(BACKUP_SET)')
+
+restore-pitr:
+	@test -n "$(TARGET)" || { echo 'usage: make restore-pitr TARGET="2024-01-01 12:00:00+00"' >&2; exit 2; }
+	$(call restore,time '$(TARGET)')
+
+validate:
+	$(COMPOSE) run --rm setup validate
+
+# After changing .env (e.g. rotated credentials): publish a new generation into the same
+# volume, start what it enables, and reload PostgreSQL, restarting it only when a setting
+# needs that (archive_mode, when backups were switched on or off).
+config:
+	$(COMPOSE) run --rm setup
+	$(COMPOSE) up -d
+	docker exec $(POSTGRES_CONTAINER) reload-config || $(COMPOSE) restart postgres

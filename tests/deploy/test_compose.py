@@ -1,0 +1,117 @@
+"""docker-compose.yml: valid against the compose-spec schema, and wired as the contract says."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+import yaml
+
+from setup_service import catalogue
+
+from .tools import REPO, require_tool, run
+
+pytestmark = pytest.mark.static
+
+CONFIG_VOLUME = "pgbackrest-config"
+
+
+@pytest.fixture(scope="module")
+def compose() -> Any:
+    return yaml.safe_load((REPO / "docker-compose.yml").read_text())
+
+
+# source:target[:mode], where the target may be interpolated: ${NAME:-default}
+MOUNT = re.compile(r"(?P<source>[^:]+):(?P<target>\$\{[^}]*\}|[^:]+)(?::(?P<mode>ro|rw))?")
+
+
+def mounts(service: Any) -> dict[str, tuple[str, str]]:
+    """target -> (source, mode) of a service's short-syntax volumes."""
+    result = {}
+    for volume in service.get("volumes", []):
+        match = MOUNT.fullmatch(volume)
+        assert match, volume
+        result[match["target"]] = (match["source"], match["mode"] or "rw")
+    return result
+
+
+def environment(service: Any) -> dict[str, str]:
+    env = service.get("environment", {})
+    if isinstance(env, list):
+        env = dict(item.split("=", 1) for item in env)
+    return {key: str(value) for key, value in env.items()}
+
+
+def test_valid_against_the_compose_spec() -> None:
+    checker = require_tool("check-jsonschema", "PyPI check-jsonschema, in the test extra")
+    result = run([checker, "--builtin-schema", "vendor.compose-spec", "docker-compose.yml"],
+                 cwd=REPO)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_setup_is_a_one_shot_job_writing_the_config_volume(compose: Any) -> None:
+    setup = compose["services"]["setup"]
+    assert setup["build"] == "."
+    assert setup["restart"] == "no"
+    assert setup["env_file"] == ".env"
+    assert setup["command"] == ["generate"]
+    assert mounts(setup) == {"/pgbackrest-config": (CONFIG_VOLUME, "rw")}
+    assert compose["volumes"][CONFIG_VOLUME] == {"name": CONFIG_VOLUME}
+
+
+@pytest.mark.parametrize(("name", "container"), [("postgres", "salespider-postgres"),
+                                                 ("backup", "salespider-backup")])
+def test_pgbackrest_services_read_the_published_files_only(compose: Any, name: str,
+                                                           container: str) -> None:
+    service = compose["services"][name]
+    assert service["container_name"] == container
+    assert service["build"] == f"./docker/{name}"
+    assert service["depends_on"]["setup"] == {"condition": "service_completed_successfully"}
+    assert mounts(service)["/etc/pgbackrest"] == (CONFIG_VOLUME, "ro")
+    # pgBackRest would read PGBACKREST_* itself, over the published files.
+    assert "env_file" not in service
+    for key, value in environment(service).items():
+        assert not key.startswith("PGBACKREST_")
+        assert "PGBACKREST_" not in value, key
+
+
+def test_postgres_and_backup_share_data_repository_logs_and_socket(compose: Any) -> None:
+    postgres, backup = (mounts(compose["services"][name]) for name in ("postgres", "backup"))
+    defaults = catalogue.STANZA_DEFAULTS
+    shared = [defaults["pg-path"], "${PGBACKREST_REPO1_PATH:-/var/lib/pgbackrest}",
+              "/var/log/pgbackrest", defaults["pg-socket-path"]]
+    for target in shared:
+        assert postgres[target] == backup[target], target
+        assert postgres[target][1] == "rw", target
+    # archive-push --archive-async spools in the postgres container.
+    assert postgres[catalogue.PRODUCTION_DEFAULTS["spool-path"]][1] == "rw"
+
+
+def test_postgres_waits_for_setup_and_reports_health(compose: Any) -> None:
+    postgres = compose["services"]["postgres"]
+    assert postgres["healthcheck"]["test"][:2] == ["CMD", "pg_isready"]
+    assert set(environment(postgres)) == {"POSTGRES_PASSWORD", "POSTGRES_DB"}
+
+
+def test_backup_service_limits_and_lifecycle(compose: Any) -> None:
+    backup = compose["services"]["backup"]
+    assert backup["depends_on"]["postgres"] == {"condition": "service_healthy"}
+    # Exits 0 when status.json says backups are disabled: on-failure leaves it down then.
+    assert backup["restart"] == "on-failure"
+    assert set(environment(backup)) == {"BACKUP_WEBHOOK_URL"}
+    assert environment(backup)["BACKUP_WEBHOOK_URL"] == "${BACKUP_WEBHOOK_URL:-}"
+    resources = backup["deploy"]["resources"]
+    assert resources == {
+        "limits": {"memory": "${BACKUP_MEMORY_LIMIT:-512M}", "cpus": "${BACKUP_CPU_LIMIT:-1.0}"},
+        "reservations": {"memory": "${BACKUP_MEMORY_RESERVATION:-256M}",
+                         "cpus": "${BACKUP_CPU_RESERVATION:-0.25}"},
+    }
+
+
+def test_compose_variables_are_in_the_catalogue(compose: Any) -> None:
+    text = (REPO / "docker-compose.yml").read_text()
+    for name in ("BACKUP_MEMORY_LIMIT", "BACKUP_CPU_LIMIT", "BACKUP_MEMORY_RESERVATION",
+                 "BACKUP_CPU_RESERVATION", "BACKUP_WEBHOOK_URL", "PGBACKREST_REPO1_PATH"):
+        assert "${" + name in text
+        assert name in catalogue.BY_NAME

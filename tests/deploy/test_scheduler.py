@@ -1,0 +1,87 @@
+"""The backup service's scheduler: cron matching, firing at once, and stopping on TERM."""
+
+from __future__ import annotations
+
+import pathlib
+import signal
+import subprocess
+import time
+
+import pytest
+
+from .tools import BACKUP_SCRIPTS, run
+
+SCHEDULER = str(BACKUP_SCRIPTS / "scheduler")
+CRONTAB = """\
+# the published crontab's form, and more
+SHELL=/bin/sh
+* * * * * echo every-minute
+0 2 * * 0 echo full
+0 2 * * 1-6 echo diff
+*/15 * * * * echo quarter-hour
+5/10 * * * * echo five-past-every-ten
+0 2 1 * sun echo first-or-sunday
+0 2 * * SUN echo sunday-by-name
+0 2 * * 7 echo sunday-as-7
+0 2 * jan,feb mon echo monday-in-winter
+@daily echo daily
+"""
+
+
+def fired(tmp_path: pathlib.Path, now: str, crontab: str = CRONTAB) -> list[str]:
+    (tmp_path / "crontab").write_text(crontab)
+    result = run([SCHEDULER], env={"PATH": "/usr/bin:/bin", "PGBR_CONFIG_DIR": str(tmp_path),
+                                   "SCHEDULER_ONCE": "1", "SCHEDULER_NOW": now, "TZ": "UTC"})
+    assert result.returncode == 0, result.stderr
+    return sorted(result.stdout.split())
+
+
+@pytest.mark.parametrize(("now", "jobs"), [
+    ("2024-01-07 02:00", ["every-minute", "first-or-sunday", "full",
+                          "quarter-hour", "sunday-as-7", "sunday-by-name"]),
+    ("2024-01-08 02:00", ["diff", "every-minute", "monday-in-winter", "quarter-hour"]),
+    ("2024-03-01 02:00", ["diff", "every-minute", "first-or-sunday", "quarter-hour"]),
+    ("2024-03-04 00:00", ["daily", "every-minute", "quarter-hour"]),
+    ("2024-03-04 00:25", ["every-minute", "five-past-every-ten"]),
+    ("2024-03-04 13:07", ["every-minute"]),
+])
+def test_jobs_fire_when_their_fields_match(tmp_path: pathlib.Path, now: str,
+                                           jobs: list[str]) -> None:
+    assert fired(tmp_path, now) == jobs
+
+
+def test_unsupported_lines_are_reported_and_skipped(tmp_path: pathlib.Path) -> None:
+    crontab = "* * * * */0 echo bad-step\n@reboot echo never\nnot a schedule\n* * * * * echo ok\n"
+    (tmp_path / "crontab").write_text(crontab)
+    result = run([SCHEDULER, str(tmp_path / "crontab")],
+                 env={"PATH": "/usr/bin:/bin", "SCHEDULER_ONCE": "1"})
+    assert result.returncode == 0
+    assert result.stdout.split() == ["ok"]
+    for line in ("* * * * */0 echo bad-step", "@reboot echo never", "not a schedule"):
+        assert line in result.stderr
+
+
+def test_once_mode_exits_with_the_number_of_failed_jobs(tmp_path: pathlib.Path) -> None:
+    (tmp_path / "crontab").write_text("* * * * * false\n* * * * * exit 3\n* * * * * true\n")
+    result = run([SCHEDULER, str(tmp_path / "crontab")],
+                 env={"PATH": "/usr/bin:/bin", "SCHEDULER_ONCE": "1"})
+    assert result.returncode == 2
+
+
+def test_the_service_fires_at_once_and_stops_on_term(tmp_path: pathlib.Path) -> None:
+    marker = tmp_path / "fired"
+    (tmp_path / "crontab").write_text(f"* * * * * touch {marker}\n")
+    process = subprocess.Popen([SCHEDULER, str(tmp_path / "crontab")],
+                               env={"PATH": "/usr/bin:/bin"}, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 10
+        while not marker.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert marker.exists(), "the first minute's job did not run"
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 143
+    finally:
+        process.kill()
+        process.wait()
+    assert process.stderr is not None
+    assert "stopping" in process.stderr.read()
