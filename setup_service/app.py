@@ -41,7 +41,7 @@ def _read_file(path: str) -> bytes:
 
 def _secret_values(files: dict[str, render.RenderedFile], secret_keys: frozenset[str]) -> list[str]:
     found = []
-    for line in files["conf.d/repo.conf"].content.decode().splitlines():
+    for line in files["conf.d/repo.conf"].content.decode().split("\n"):  # pgBackRest splits at LF only
         key, sep, value = line.partition("=")
         if sep and key in secret_keys and value:
             found.append(value)
@@ -119,8 +119,10 @@ def _publish(request: Request, config: Any, files: dict[str, render.RenderedFile
     try:
         with publish.locked(out):
             previous = publish.current_status(out) or {}
-            generation = int(previous.get("generation", 0) or 0)  # type: ignore[call-overload]
+            generation = previous.get("generation", 0)
+            generation = generation if isinstance(generation, int) and generation > 0 else 0
             if previous.get("content_hash") == digest and publish.links_in_place(out):
+                publish.clean_staging(out)
                 doc = status.build("unchanged", config=config, problems=problems, files=files,
                                    content_hash=digest, generation=generation,
                                    check=check.as_dict(), output_dir=str(out))

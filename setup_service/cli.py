@@ -39,9 +39,10 @@ def _owner(_ctx: click.Context, _param: click.Parameter, value: str) -> Any:
 def _mount_path(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
     import re
 
-    if not re.match(namespace.MOUNT_PATH_PATTERN, value):
-        raise click.BadParameter("use an absolute path of letters, digits, '.', '_', '-' and '/'")
-    return value
+    if not re.match(namespace.MOUNT_PATH_PATTERN, value) or "//" in value or value == "/":
+        raise click.BadParameter("use an absolute directory path (not /) of letters, digits, "
+                                 "'.', '_', '-' and single '/'")
+    return value.rstrip("/")
 
 
 def _finish(code: ExitCode) -> None:

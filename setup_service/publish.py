@@ -151,6 +151,12 @@ def publish(output_dir: Path, files: dict[str, RenderedFile], status: bytes,
     _remove_old(output_dir, keep={generation.name, previous})
 
 
+def clean_staging(output_dir: Path) -> None:
+    """Staging directories left by a killed run (call with the lock held)."""
+    for entry in output_dir.glob("..tmp-*"):
+        shutil.rmtree(entry, ignore_errors=True)
+
+
 def _remove_old(output_dir: Path, keep: set[str]) -> None:
     """Generations before the previous one, and leftovers of killed runs.
 

@@ -159,10 +159,10 @@ def validate(settings: dict[str, Setting], *, mount_path: str,
     assignments, name_problems = classify.classify(safe)
     collector.problems += name_problems
     repo_type = _repo_type(collector)
-    rejected = collector.failed  # a rejected value is not also "missing"
+    rejected = collector.failed  # a rejected value is not reported again by the schema
     collector.problems += [p for p in schema_check.check(repo_type, {
         n: s for n, s in safe.items() if n not in {p.variable for p in name_problems}})
-        if not (p.code == "missing" and p.variable in rejected)]
+        if p.variable not in rejected]
     enabled = _backups_enabled(collector, repo_type)
     assignments = _off_type_warnings(collector, assignments, repo_type, enabled)
     assignments = [a for a in assignments if a.variable not in collector.failed]

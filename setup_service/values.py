@@ -119,6 +119,8 @@ def normalise(option: Option, value: str, context: dict[str, str], secret: bool)
 def split_multi(option: Option, value: str) -> list[str]:
     """List and hash options take several values, separated by ':' as pgBackRest's env does."""
     parts = value.split(":")
+    if "" in parts:
+        raise ValueProblem("has an empty element", "separate the values with single ':'")
     if option.type == "hash" and any("=" not in part for part in parts):
         raise ValueProblem("needs key=value pairs separated by ':'")
     return parts

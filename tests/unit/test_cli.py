@@ -1,0 +1,290 @@
+"""The command line: click's runner for output and codes, and real processes for real exit codes."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from setup_service import app, catalogue, cli, schema_check
+from setup_service.exit_codes import ExitCode
+from tests.unit.support import POSIX, S3, S3_SECRET, clean_environ, run_module
+
+
+@pytest.fixture(autouse=True)
+def _environ(monkeypatch: pytest.MonkeyPatch) -> None:
+    clean_environ(monkeypatch)
+
+
+def _invoke(args: list[str], env: dict[str, str] | None = None) -> tuple[int, str]:
+    result = CliRunner().invoke(cli.main, args, env=env or {}, catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def _gen(out: Path, *extra: str) -> list[str]:
+    return ["generate", "--output-dir", str(out), "--no-pgbackrest-check", *extra]
+
+
+# --- click runner --------------------------------------------------------------------------------
+
+def test_generate_valid(tmp_path: Path) -> None:
+    code, output = _invoke(_gen(tmp_path / "out"), POSIX)
+    assert code == 0
+    assert output.strip().endswith(f"in {tmp_path / 'out'}")
+    assert "result: written" in output
+    assert (tmp_path / "out" / "pgbackrest.conf").is_file()
+
+
+def test_generate_json(tmp_path: Path) -> None:
+    code, output = _invoke(_gen(tmp_path / "out", "--format", "json"), S3)
+    doc = json.loads(output)
+    assert (code, doc["result"], doc["repo_type"]) == (0, "written", "s3")
+    assert S3_SECRET not in output
+
+
+def test_generate_invalid_is_78_and_lists_every_problem(tmp_path: Path) -> None:
+    env = {"PGBACKREST_REPO1_TYPE": "s3", "AWS_REGION": "Bad Region", "AWS_S3_BUCKT": "x"}
+    code, output = _invoke(_gen(tmp_path / "out", "--format", "json"), env)
+    doc = json.loads(output)
+    assert (code, doc["result"]) == (78, "invalid")
+    assert {(p["variable"], p["code"]) for p in doc["problems"]} == {
+        ("AWS_REGION", "format"), ("AWS_S3_BUCKT", "unknown"), ("AWS_S3_BUCKET", "missing"),
+        ("AWS_ACCESS_KEY_ID", "missing"), ("AWS_SECRET_ACCESS_KEY", "missing")}
+    assert not (tmp_path / "out").exists()
+
+
+def test_generate_with_output_dir_from_the_environment(tmp_path: Path) -> None:
+    code, _ = _invoke(["generate", "--no-pgbackrest-check"], {**POSIX, "SETUP_OUTPUT_DIR": str(tmp_path / "o")})
+    assert code == 0 and (tmp_path / "o" / "..data").is_dir()
+
+
+def test_generate_with_a_held_lock_is_75(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    with open(out / ".lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        code, output = _invoke(_gen(out), POSIX)
+    assert code == 75
+    assert "--output-dir" in output and "holds" in output
+
+
+def test_generate_into_an_unwritable_place_is_73(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    code, _ = _invoke(_gen(blocker / "out"), POSIX)
+    assert code == 73
+
+
+def test_dry_run_prints_a_redacted_diff_and_writes_nothing(tmp_path: Path) -> None:
+    code, output = _invoke(_gen(tmp_path / "out", "--dry-run"), S3)
+    assert code == 0
+    assert "+repo1-s3-key-secret=<redacted>" in output
+    assert "+++ b/pgbackrest.conf" in output
+    assert S3_SECRET not in output and S3["AWS_ACCESS_KEY_ID"] not in output
+    assert "result: dry-run" in output
+    assert not (tmp_path / "out").exists()
+
+
+def test_internal_error_is_70_without_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_args: object) -> app.Result:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(app, "generate", broken)
+    result = CliRunner().invoke(cli.main, _gen(tmp_path / "out"), env=POSIX)
+    assert result.exit_code == 70
+    assert "internal error: RuntimeError" in result.output
+    assert "Traceback" not in result.output
+    debug = CliRunner().invoke(cli.main, _gen(tmp_path / "out", "--debug"), env=POSIX)
+    assert debug.exit_code == 70
+    assert "Traceback" in debug.output and "boom" in debug.output
+
+
+def test_validate_two_files(tmp_path: Path) -> None:
+    good, bad = tmp_path / "good.env", tmp_path / "bad.env"
+    good.write_text("PGBACKREST_REPO1_TYPE=posix\n")
+    bad.write_text("PGBACKREST_REPO1_TYPE=posix\nBACKUP_RETENTION_FULL=0\n")
+    code, output = _invoke(["validate", "--no-pgbackrest-check", "--env-file", str(good), "--env-file", str(bad)])
+    assert code == 78
+    assert f"== {good}" in output and f"== {bad}" in output
+    assert f"error: BACKUP_RETENTION_FULL (from .env file {bad})" in output
+    code, output = _invoke(["validate", "--no-pgbackrest-check", "--format", "json",
+                            "--env-file", str(good), "--env-file", str(bad)])
+    docs = json.loads(output)
+    assert {label: d["result"] for label, d in docs.items()} == {str(good): "valid", str(bad): "invalid"}
+    code, output = _invoke(["validate", "--no-pgbackrest-check", "--env-file", str(good)])
+    assert (code, output.strip()) == (0, "result: valid; backups enabled: repo1=posix; stanza salespider")
+
+
+def test_validate_github_format(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.env"
+    bad.write_text("PGBACKREST_REPO1_TYPE=posix\nAWS_S3_BUCKT=x\n")
+    code, output = _invoke(["validate", "--no-pgbackrest-check", "--format", "github", "--env-file", str(bad)])
+    assert code == 78
+    assert output.splitlines()[0].startswith(f"::error file={bad},title=AWS_S3_BUCKT::")
+
+
+def test_validate_with_the_real_pgbackrest_check() -> None:
+    code, output = _invoke(["validate", "--format", "json"], POSIX)
+    doc = json.loads(output)["environment"]
+    assert code == 0
+    assert doc["pgbackrest_check"]["result"] in ("passed", "skipped")
+
+
+@pytest.mark.skipif(not __import__("shutil").which("pgbackrest"), reason="pgbackrest is not installed")
+def test_validate_refused_by_the_real_pgbackrest() -> None:
+    code, output = _invoke(["validate", "--format", "json"], {**POSIX, "PGBACKREST_REPO1_SYMLINK": "y"})
+    doc = json.loads(output)["environment"]
+    assert (code, doc["result"], doc["pgbackrest_check"]["result"]) == (78, "invalid", "failed")
+    assert [p["variable"] for p in doc["problems"]] == ["pgbackrest"]
+    assert any("repo1-symlink" in m for m in doc["pgbackrest_check"]["messages"])
+
+
+@pytest.mark.parametrize("name", [*catalogue.REPO_TYPES, "common", "status"])
+def test_schema_prints_json(name: str) -> None:
+    code, output = _invoke(["schema", name])
+    assert code == 0
+    assert json.loads(output) == schema_check.load_schema(name)
+
+
+def test_schema_without_name_prints_every_type() -> None:
+    code, output = _invoke(["schema"])
+    assert (code, set(json.loads(output))) == (0, set(catalogue.REPO_TYPES))
+
+
+def test_help_documents_exit_codes() -> None:
+    code, output = _invoke(["generate", "--help"])
+    assert code == 0
+    for exit_code in ExitCode:
+        assert f"{exit_code.value:>3}  {exit_code.meaning}" in output
+
+
+@pytest.mark.parametrize("argv", [["generate", "--bogus"], ["frobnicate"], ["generate", "--owner", "abc"],
+                                  ["generate", "--format", "xml"], ["schema", "bogus"]])
+def test_usage_errors_are_64(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "argv", ["setup-service", *argv])
+    assert cli.run() == 64
+
+
+@pytest.mark.parametrize("mount", ["/etc/pg backrest", "relative", "/x'y"])
+def test_bad_mount_path_is_a_usage_error(tmp_path: Path, mount: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """It once reached the SetupConfig model and ended as exit 70 (pydantic.ValidationError)."""
+    monkeypatch.setattr(sys, "argv", ["setup-service", *_gen(tmp_path / "out", "--mount-path", mount)])
+    assert cli.run() == 64
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("mount", ["/etc/pgbackrest/", "/", "/etc//pgbackrest"])
+def test_mount_path_never_gives_a_double_slash(tmp_path: Path, mount: str,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "out"
+    monkeypatch.setattr(sys, "argv", ["setup-service", *_gen(out, "--mount-path", mount)])
+    monkeypatch.setenv("PGBACKREST_REPO1_TYPE", "posix")
+    code = cli.run()
+    if code == 0:
+        archive = (out / "postgresql-archive.conf").read_text()
+        assert "//" not in archive.split("archive_command = ", 1)[1]
+    else:
+        assert code == 64
+
+
+def test_bad_mount_path_from_the_environment_is_a_usage_error(tmp_path: Path) -> None:
+    proc = run_module(_gen(tmp_path / "o"), {**POSIX, "SETUP_MOUNT_PATH": "/etc/pg backrest"})
+    assert proc.returncode == 64
+
+
+# --- real processes --------------------------------------------------------------------------------
+
+def test_process_bad_option_is_64(tmp_path: Path) -> None:
+    proc = run_module(["generate", "--output-dir", str(tmp_path / "o"), "--bogus"], POSIX)
+    assert proc.returncode == 64
+    assert "No such option" in proc.stderr + proc.stdout
+
+
+def test_process_invalid_is_78(tmp_path: Path) -> None:
+    proc = run_module(_gen(tmp_path / "o"), {**S3, "AWS_REGION": "Bad Region"})
+    assert proc.returncode == 78
+    assert "error: AWS_REGION (from environment)" in proc.stdout
+    assert not (tmp_path / "o").exists()
+
+
+def test_process_valid_is_0_with_the_real_check(tmp_path: Path) -> None:
+    proc = run_module(["generate", "--output-dir", str(tmp_path / "o"), "--format", "json"], S3)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["result"] == "written"
+    assert doc["pgbackrest_check"]["result"] in ("passed", "skipped")
+    assert doc["warnings"] == []  # the controlled environment has no stray AWS_* variables
+
+
+def test_process_validate_two_files(tmp_path: Path) -> None:
+    good, bad = tmp_path / "good.env", tmp_path / "bad.env"
+    good.write_text("PGBACKREST_REPO1_TYPE=posix\n")
+    bad.write_text("PGBACKREST_REPO1_TYPE=gcs\n")
+    proc = run_module(["validate", "--env-file", str(good), "--env-file", str(bad)])
+    assert proc.returncode == 78
+    proc = run_module(["validate", "--env-file", str(good), "--env-file", str(good)])
+    assert proc.returncode == 0
+
+
+def test_process_schema_prints_valid_json() -> None:
+    proc = run_module(["schema", "s3"])
+    assert proc.returncode == 0
+    schema = json.loads(proc.stdout)
+    assert schema["$id"] == "urn:setup-service:schema:s3"
+    assert "AWS_S3_BUCKET" in schema["required"]
+
+
+def test_process_dry_run(tmp_path: Path) -> None:
+    proc = run_module(_gen(tmp_path / "o", "--dry-run"), S3)
+    assert proc.returncode == 0
+    assert "+repo1-s3-key-secret=<redacted>" in proc.stdout
+    assert S3_SECRET not in proc.stdout + proc.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_process_held_lock_is_75(tmp_path: Path) -> None:
+    out = tmp_path / "o"
+    out.mkdir()
+    with open(out / ".lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        proc = run_module(_gen(out), POSIX)
+    assert proc.returncode == 75
+
+
+def test_process_unwritable_output_is_73(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    proc = run_module(_gen(tmp_path / "file" / "o"), POSIX)
+    assert proc.returncode == 73
+
+
+def test_process_environment_wins_over_env_file(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("PGBACKREST_REPO1_TYPE=posix\nPGBACKREST_STANZA=fromfile\n")
+    proc = run_module(_gen(tmp_path / "o", "--env-file", str(env_file), "--format", "json"),
+                      {"PGBACKREST_STANZA": "fromenv"})
+    assert proc.returncode == 0
+    assert json.loads(proc.stdout)["stanza"] == "fromenv"
+
+
+def test_process_value_that_is_not_utf8_is_invalid(tmp_path: Path) -> None:
+    """It once passed validation and failed in render() with UnicodeEncodeError (exit 70)."""
+    import subprocess
+
+    env = {b"PATH": os.environb[b"PATH"], b"PYTHONPATH": str(Path(cli.__file__).parents[1]).encode(),
+           b"PGBACKREST_REPO1_TYPE": b"posix", b"PGBACKREST_REPO1_PATH": b"/backup/caf\xe9"}
+    proc = subprocess.run([sys.executable, "-m", "setup_service", *_gen(tmp_path / "o")], env=env,
+                          capture_output=True, timeout=60)
+    assert proc.returncode == 78
+
+
+def test_process_env_file_that_is_not_utf8(tmp_path: Path) -> None:
+    """It once ended as exit 70 (UnicodeDecodeError)."""
+    env_file = tmp_path / "latin1.env"
+    env_file.write_bytes(b"PGBACKREST_REPO1_TYPE=posix\nPGBACKREST_STANZA=caf\xe9\n")
+    proc = run_module(["validate", "--env-file", str(env_file)])
+    assert proc.returncode in (64, 78)

@@ -1,0 +1,268 @@
+"""Publishing a set atomically: the ..data swap, modes, the lock, and what a killed run leaves."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import stat
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from setup_service import app, publish, render
+from setup_service.exit_codes import ExitCode
+from tests.unit.support import GCS, MOUNT, POSIX, S3, check, clean_environ, reader, tree
+
+TOP_LEVEL = ("pgbackrest.conf", "conf.d", "postgresql-archive.conf", "crontab", "files", "status.json")
+
+
+@pytest.fixture(autouse=True)
+def _environ(monkeypatch: pytest.MonkeyPatch) -> None:
+    clean_environ(monkeypatch)
+    monkeypatch.setattr(app, "_read_file", reader())  # GCS key and CA files from the test's table
+
+
+def _request(out: Path, **kwargs: object) -> app.Request:
+    options: dict[str, object] = {"env_file": None, "output_dir": out, "mount_path": MOUNT,
+                                  "owner": publish.Owner(os.getuid(), os.getgid()),
+                                  "pgbackrest_check": False, "dry_run": False}
+    options.update(kwargs)
+    return app.Request(**options)  # type: ignore[arg-type]
+
+
+def _generate(out: Path, env: dict[str, str], **kwargs: object) -> app.Result:
+    return app.generate(_request(out, **kwargs), env)
+
+
+def _generation_dir(out: Path) -> Path:
+    return out / os.readlink(out / "..data")
+
+
+def _files(env: dict[str, str]) -> dict[str, render.RenderedFile]:
+    outcome = check(env)
+    assert outcome.config is not None
+    return render.render(outcome.config)
+
+
+@pytest.fixture
+def held_lock(tmp_path: Path) -> Iterator[Path]:
+    out = tmp_path / "out"
+    out.mkdir()
+    with open(out / publish.LOCK_FILE, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        yield out
+
+
+def test_layout(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = _generate(out, GCS)
+    assert (result.exit_code, result.doc["result"], result.doc["generation"]) == (ExitCode.OK, "written", 1)
+    data = os.readlink(out / "..data")
+    assert "/" not in data and data.startswith("..") and (out / data).is_dir()
+    for name in TOP_LEVEL:
+        assert os.readlink(out / name) == f"..data/{name}", name
+    assert (out / publish.LOCK_FILE).is_file()
+    assert set(tree(out)) == {"pgbackrest.conf", "conf.d/repo.conf", "postgresql-archive.conf", "crontab",
+                              "status.json", "files/repo1-gcs-key.json"}
+    assert json.loads((out / "status.json").read_text())["content_hash"] == result.doc["content_hash"]
+
+
+def test_modes(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    _generate(out, GCS)
+    modes = {path: stat.S_IMODE((out / path).stat().st_mode) for path in tree(out)}
+    assert modes == {"pgbackrest.conf": 0o644, "conf.d/repo.conf": 0o640, "postgresql-archive.conf": 0o644,
+                     "crontab": 0o644, "status.json": 0o644, "files/repo1-gcs-key.json": 0o640}
+    for directory in (_generation_dir(out), out / "conf.d", out / "files"):
+        assert stat.S_IMODE(directory.stat().st_mode) == 0o755
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="chown needs root")
+def test_secret_files_belong_to_the_owner(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    _generate(out, GCS, owner=publish.Owner(999, 998))
+    for path in tree(out):
+        st = (out / path).stat()
+        secret = path in ("conf.d/repo.conf", "files/repo1-gcs-key.json")
+        assert (st.st_uid, st.st_gid) == ((999, 998) if secret else (0, 0)), path
+
+
+def test_links_resolve_wherever_the_volume_is_mounted(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    _generate(out, S3)
+    moved = tmp_path / "elsewhere"
+    out.rename(moved)
+    assert (moved / "pgbackrest.conf").read_text().startswith("# Generated")
+    assert (moved / "conf.d" / "repo.conf").is_file()
+
+
+def test_unchanged_output_is_not_rewritten(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    first = _generate(out, S3)
+    before = {p: os.stat(out / "..data" / p).st_mtime_ns for p in tree(out)}
+    directory = _generation_dir(out)
+    inode = directory.stat().st_ino
+    second = _generate(out, S3)
+    assert (second.exit_code, second.doc["result"]) == (ExitCode.OK, "unchanged")
+    assert second.doc["generation"] == first.doc["generation"] == 1
+    assert _generation_dir(out) == directory and directory.stat().st_ino == inode
+    assert {p: os.stat(out / "..data" / p).st_mtime_ns for p in tree(out)} == before
+
+
+def test_changed_output_is_a_new_generation(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    _generate(out, S3)
+    old = _generation_dir(out)
+    result = _generate(out, {**S3, "AWS_S3_BUCKET": "other-bucket"})
+    assert (result.doc["result"], result.doc["generation"]) == ("written", 2)
+    assert _generation_dir(out) != old
+    assert old.is_dir()  # the previous generation stays for readers that resolved ..data just before
+    assert "repo1-s3-bucket=other-bucket" in (out / "conf.d" / "repo.conf").read_text()
+
+
+def test_only_the_current_and_previous_generations_are_kept(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    for retention in ("1", "2", "3", "4"):
+        _generate(out, {**POSIX, "BACKUP_RETENTION_FULL": retention})
+    generations = sorted(p.name for p in out.iterdir() if p.is_dir() and not p.is_symlink())
+    assert len(generations) == 2
+    assert os.readlink(out / "..data") in generations
+    assert json.loads((out / "status.json").read_text())["generation"] == 4
+
+
+def test_failed_validation_leaves_the_previous_set_byte_identical(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    _generate(out, S3)
+    before, data = tree(out), os.readlink(out / "..data")
+    entries = sorted(os.listdir(out))
+    result = _generate(out, {**S3, "AWS_REGION": "Bad Region"})
+    assert (result.exit_code, result.doc["result"]) == (ExitCode.CONFIG, "invalid")
+    assert tree(out) == before
+    assert os.readlink(out / "..data") == data
+    assert sorted(os.listdir(out)) == entries
+
+
+def test_failure_while_staging_leaves_the_previous_set(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "out"
+    _generate(out, S3)
+    before, data = tree(out), os.readlink(out / "..data")
+    real_write = publish._write
+    calls = []
+
+    def failing_write(path: Path, content: bytes, mode: int, owner: publish.Owner | None) -> None:
+        calls.append(path)
+        if len(calls) == 3:
+            raise OSError(28, "No space left on device")
+        real_write(path, content, mode, owner)
+
+    monkeypatch.setattr(publish, "_write", failing_write)
+    result = _generate(out, {**S3, "AWS_S3_BUCKET": "other-bucket"})
+    assert (result.exit_code, result.doc["result"]) == (ExitCode.CANT_CREATE, "failed")
+    assert [p.code for p in result.problems] == ["io"]
+    assert "No space left" in result.problems[0].message
+    assert tree(out) == before and os.readlink(out / "..data") == data
+
+
+def test_held_lock_raises_locked_error(held_lock: Path) -> None:
+    with pytest.raises(publish.LockedError):
+        with publish.locked(held_lock):
+            pass  # pragma: no cover
+
+
+def test_held_lock_is_temp_fail(held_lock: Path) -> None:
+    result = _generate(held_lock, POSIX)
+    assert (result.exit_code, result.doc["result"]) == (ExitCode.TEMP_FAIL, "failed")
+    assert [(p.variable, p.code) for p in result.problems] == [("--output-dir", "locked")]
+    assert not (held_lock / "..data").exists()
+
+
+def test_lock_is_released_after_a_run(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    _generate(out, POSIX)
+    with open(out / publish.LOCK_FILE, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)  # would raise if still held
+
+
+def test_unwritable_output_dir_is_cant_create(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    with pytest.raises(publish.PublishError):
+        with publish.locked(blocker / "out"):
+            pass  # pragma: no cover
+    result = _generate(blocker / "out", POSIX)
+    assert (result.exit_code, [p.code for p in result.problems]) == (ExitCode.CANT_CREATE, ["io"])
+
+
+def test_leftovers_of_a_killed_run(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    _generate(out, S3)
+    before = tree(out)
+    killed = out / "..tmp-123"
+    (killed / "conf.d").mkdir(parents=True)
+    (killed / "pgbackrest.conf").write_text("[global]\nhalf-writ")
+    # meanwhile the published set is whole and readable
+    assert tree(out) == before
+    assert (out / "pgbackrest.conf").read_bytes() == before["pgbackrest.conf"]
+    assert publish.links_in_place(out)
+    _generate(out, {**S3, "AWS_S3_BUCKET": "other-bucket"})
+    assert not killed.exists()
+    assert not [p for p in out.iterdir() if p.name.startswith("..tmp-")]
+
+
+def test_orphaned_generation_of_a_killed_run_is_removed(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    _generate(out, S3)
+    orphan = out / "..gen-2099_01_01_00_00_00.000000"  # staged and renamed, never linked
+    orphan.mkdir()
+    _generate(out, {**S3, "AWS_S3_BUCKET": "other-bucket"})
+    assert not orphan.exists()
+
+
+def test_missing_top_level_link_is_repaired(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    _generate(out, POSIX)
+    (out / "crontab").unlink()
+    assert not publish.links_in_place(out)
+    result = _generate(out, POSIX)
+    assert result.doc["result"] == "written"
+    assert publish.links_in_place(out)
+
+
+def test_real_directory_in_place_of_a_link_is_moved_aside(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    (out / "conf.d").mkdir(parents=True)
+    (out / "conf.d" / "old.conf").write_text("[global]\n")
+    publish.publish(out, _files(POSIX), b"{}", None)
+    assert os.readlink(out / "conf.d") == "..data/conf.d"
+    legacy = [p for p in out.iterdir() if p.name.startswith("..legacy-conf.d")]
+    assert len(legacy) == 1 and (legacy[0] / "old.conf").is_file()
+
+
+@pytest.mark.parametrize("corrupt", ['{"generation": "seven"}', '{"generation": [1]}'])
+def test_corrupt_status_json_is_replaced(tmp_path: Path, corrupt: str) -> None:
+    out = tmp_path / "out"
+    _generate(out, POSIX)
+    status_file = out / "..data" / "status.json"
+    status_file.chmod(0o644)
+    status_file.write_text(corrupt)
+    result = _generate(out, POSIX)
+    assert (result.exit_code, result.doc["result"]) == (ExitCode.OK, "written")
+
+
+def test_current_status_and_files(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert publish.current_status(out) is None
+    assert publish.current_files(out) == {}
+    assert not publish.links_in_place(out)
+    files = _files(POSIX)
+    out.mkdir()
+    publish.publish(out, files, b'{"generation": 7}', None)
+    assert publish.current_status(out) == {"generation": 7}
+    current = publish.current_files(out)
+    assert {path: f.content for path, f in current.items()} == {path: f.content for path, f in files.items()}
+    assert {path for path, f in current.items() if f.secret} == {"conf.d/repo.conf"}  # by its mode
+    assert publish.links_in_place(out)
+    (out / "..data" / "status.json").write_text("[1]")
+    assert publish.current_status(out) is None
