@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the end-to-end tests need on Debian 12, idempotently (seconds when all is there):
-#   - Debian packages: pgBackRest, PostgreSQL, socat, openssl, make, CA certificates, and
+#   - Debian packages: pgBackRest, PostgreSQL, socat, openssl, make, CA certificates, jq, curl, and
 #     Node.js + npm when no `node` / `npm` is on PATH;
 #   - the npm storage emulators (s3rver, azurite) into .cache/node, exactly as pinned by
 #     tests/e2e/harness/node/package-lock.json.
@@ -16,7 +16,7 @@ as_root() {
 }
 
 # --- Debian packages ---------------------------------------------------------------------------
-apt_packages=(pgbackrest postgresql socat openssl make ca-certificates)
+apt_packages=(pgbackrest postgresql socat openssl make ca-certificates jq curl)
 command -v node >/dev/null 2>&1 || apt_packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || apt_packages+=(npm)
 
