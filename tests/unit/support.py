@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping
 
 import pytest
 
@@ -18,6 +18,9 @@ from setup_service.validate import Outcome, validate
 from tests.property.pgbackrest_ini import Config, read_rendered
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+if TYPE_CHECKING:
+    from setup_service import app
+
 MOUNT = "/etc/pgbackrest"
 
 # Fake credentials: distinctive, so a leak is easy to spot in any output.
@@ -131,3 +134,20 @@ def tree(root: Path) -> dict[str, bytes]:
     """Every regular file under the published set (through ..data), by relative path."""
     base = root / "..data"
     return {str(p.relative_to(base)): p.read_bytes() for p in sorted(base.rglob("*")) if p.is_file()}
+
+
+def app_request(out: Path, **kwargs: object) -> app.Request:
+    """An app.Request for tests: owned by the current user, no pgBackRest check, mount MOUNT."""
+    from setup_service import app, publish
+
+    options: dict[str, object] = {"env_file": None, "output_dir": out, "mount_path": MOUNT,
+                                  "owner": publish.Owner(os.getuid(), os.getgid()),
+                                  "pgbackrest_check": False, "dry_run": False}
+    options.update(kwargs)
+    return app.Request(**options)  # type: ignore[arg-type]
+
+
+def generate(out: Path, env: dict[str, str], **kwargs: object) -> app.Result:
+    from setup_service import app
+
+    return app.generate(app_request(out, **kwargs), env)

@@ -11,6 +11,8 @@ import pytest
 
 from setup_service import app, catalogue, option_table, publish, render, reporter, selfcheck
 from setup_service.exit_codes import ExitCode
+from tests.unit.support import app_request as _request
+from tests.unit.support import generate as _generate
 from tests.unit.support import (AZURE, GCS, GCS_KEY_BYTES, GCS_KEY_PATH, MOUNT, POSIX, S3, S3_SECRET,
                                 clean_environ, reader, tree)
 
@@ -21,16 +23,6 @@ def _environ(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(app, "_read_file", reader(_FILES))
 
 
-def _request(out: Path, **kwargs: object) -> app.Request:
-    options: dict[str, object] = {"env_file": None, "output_dir": out, "mount_path": MOUNT,
-                                  "owner": publish.Owner(os.getuid(), os.getgid()),
-                                  "pgbackrest_check": False, "dry_run": False}
-    options.update(kwargs)
-    return app.Request(**options)  # type: ignore[arg-type]
-
-
-def _generate(out: Path, env: dict[str, str], **kwargs: object) -> app.Result:
-    return app.generate(_request(out, **kwargs), env)
 
 
 def test_generate_writes_a_valid_set(tmp_path: Path) -> None:

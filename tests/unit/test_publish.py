@@ -13,6 +13,8 @@ import pytest
 
 from setup_service import app, publish, render
 from setup_service.exit_codes import ExitCode
+from tests.unit.support import app_request as _request
+from tests.unit.support import generate as _generate
 from tests.unit.support import GCS, MOUNT, POSIX, S3, check, clean_environ, reader, tree
 
 TOP_LEVEL = ("pgbackrest.conf", "conf.d", "postgresql-archive.conf", "crontab", "files", "status.json")
@@ -24,16 +26,6 @@ def _environ(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(app, "_read_file", reader())  # GCS key and CA files from the test's table
 
 
-def _request(out: Path, **kwargs: object) -> app.Request:
-    options: dict[str, object] = {"env_file": None, "output_dir": out, "mount_path": MOUNT,
-                                  "owner": publish.Owner(os.getuid(), os.getgid()),
-                                  "pgbackrest_check": False, "dry_run": False}
-    options.update(kwargs)
-    return app.Request(**options)  # type: ignore[arg-type]
-
-
-def _generate(out: Path, env: dict[str, str], **kwargs: object) -> app.Result:
-    return app.generate(_request(out, **kwargs), env)
 
 
 def _generation_dir(out: Path) -> Path:

@@ -19,7 +19,7 @@ from pathlib import Path
 from urllib.parse import quote, urlencode
 
 from .availability import node_executable
-from .processes import ManagedProcess
+from .processes import ManagedProcess, ServerProcess
 from .tls import TlsFiles
 
 # Azurite's well-known development account (public, documented by Microsoft).
@@ -57,7 +57,7 @@ def shared_key_authorization(account: str, key: str, method: str, path: str,
     return f"SharedKey {account}:{base64.b64encode(digest).decode()}"
 
 
-class AzuriteServer:
+class AzuriteServer(ServerProcess):
     """An Azurite blob service on 127.0.0.1 (free port), TLS with the test CA."""
 
     def __init__(self, workdir: Path, tls: TlsFiles, container: str = "pgbackrest") -> None:
@@ -87,14 +87,6 @@ class AzuriteServer:
         if response.status != 201:
             raise RuntimeError(f"creating container {self.container}: {response.status} {response.body}")
         return self
-
-    def stop(self) -> None:
-        if self._process is not None:
-            self._process.stop()
-
-    @property
-    def pid(self) -> int | None:
-        return self._process.pid if self._process else None
 
     def request(self, method: str, path: str, query: dict[str, str] | None = None,
                 body: bytes = b"") -> AzureResponse:

@@ -22,14 +22,14 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from .availability import ComponentMissing
-from .processes import ManagedProcess
+from .processes import ManagedProcess, ServerProcess
 from .tls import TlsFiles
 
 LAUNCHER = Path(__file__).with_name("gcs_launcher.py")
 SERVICE_ACCOUNT_EMAIL = "pgbackrest-e2e@setup-service-test.iam.gserviceaccount.com"
 
 
-class GcsEmulator:
+class GcsEmulator(ServerProcess):
     """gcp-storage-emulator on 127.0.0.1 (free port) over TLS, one bucket created.
 
     ``static_token`` is accepted as a bearer token (``repo1-gcs-key-type=token``). pgBackRest
@@ -88,14 +88,6 @@ class GcsEmulator:
         self.token_uri = str(event["token_uri"])
         self._write_service_account()
         return self
-
-    def stop(self) -> None:
-        if self._process is not None:
-            self._process.stop()
-
-    @property
-    def pid(self) -> int | None:
-        return self._process.pid if self._process else None
 
     def _write_service_account(self) -> None:
         private_pem = self._private_key.private_bytes(

@@ -115,3 +115,17 @@ class ManagedProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class ServerProcess:
+    """Mixin for an emulator run as one ManagedProcess: stop() and pid for the fixtures."""
+
+    _process: ManagedProcess | None = None
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.stop()
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .availability import ComponentMissing, find_executable, node_module_dir
-from .processes import ManagedProcess
+from .processes import ManagedProcess, ServerProcess
 from .tls import TlsFiles
 
 LAUNCHER = Path(__file__).with_name("s3rver_launcher.js")
@@ -47,7 +47,7 @@ class S3Endpoint:
         return f"https://{self.host}:{self.port}"
 
 
-class S3rverServer:
+class S3rverServer(ServerProcess):
     """An s3rver on 127.0.0.1 (free port), TLS with the test CA, one bucket created."""
 
     def __init__(self, workdir: Path, tls: TlsFiles, bucket: str = "pgbackrest",
@@ -93,14 +93,6 @@ class S3rverServer:
         event = self._process.wait_until(lambda _: self._event("listening"), timeout)
         self.port = int(event["port"])
         return self
-
-    def stop(self) -> None:
-        if self._process is not None:
-            self._process.stop()
-
-    @property
-    def pid(self) -> int | None:
-        return self._process.pid if self._process else None
 
     def _event(self, name: str, count: int = 1) -> dict[str, Any] | None:
         assert self._process is not None
