@@ -9,12 +9,15 @@ import dataclasses
 import difflib
 import os
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from setup_service import env_sources, publish, render, selfcheck, status
 from setup_service.exit_codes import ExitCode
 from setup_service.problems import Problem, Severity, errors, exit_code_for
 from setup_service.validate import validate
+
+if TYPE_CHECKING:
+    from setup_service.models import SetupConfig
 
 
 @dataclasses.dataclass
@@ -48,7 +51,7 @@ def _secret_values(files: dict[str, render.RenderedFile], secret_keys: frozenset
     return found
 
 
-def _check(request: Request, files: dict[str, render.RenderedFile], config: Any) -> selfcheck.CheckResult:
+def _check(request: Request, files: dict[str, render.RenderedFile], config: SetupConfig) -> selfcheck.CheckResult:
     if not request.pgbackrest_check:
         return selfcheck.CheckResult(False, "disabled")
     result = selfcheck.run(files, config.stanza)
@@ -72,7 +75,7 @@ def _owner(request: Request) -> tuple[publish.Owner | None, list[Problem]]:
 
 
 def prepare(environ: Mapping[str, str], env_file: Path | None,
-            mount_path: str) -> tuple[Any, list[Problem]]:
+            mount_path: str) -> tuple[SetupConfig | None, list[Problem]]:
     settings, problems = env_sources.read_environment(environ, env_file)
     outcome = validate(settings, mount_path=mount_path, read_file=_read_file)
     return outcome.config, problems + outcome.problems
@@ -112,7 +115,7 @@ def generate(request: Request, environ: Mapping[str, str]) -> Result:
     return _publish(request, config, files, digest, check, owner, problems)
 
 
-def _publish(request: Request, config: Any, files: dict[str, render.RenderedFile], digest: str,
+def _publish(request: Request, config: SetupConfig, files: dict[str, render.RenderedFile], digest: str,
              check: selfcheck.CheckResult, owner: publish.Owner | None,
              problems: list[Problem]) -> Result:
     out = request.output_dir

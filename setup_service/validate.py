@@ -7,12 +7,15 @@ variables name (key and CA files), so tests can hand in a dictionary.
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from setup_service import catalogue, classify, cron, rules, schema_check, scopes
 from setup_service.classify import Assignment
 from setup_service.env_sources import Setting
 from setup_service.problems import Problem, Severity, errors
+
+if TYPE_CHECKING:
+    from setup_service.models import SetupConfig
 
 ReadFile = Callable[[str], bytes]
 _BOOL_TRUE = {"true", "yes", "y", "on", "1"}
@@ -20,7 +23,7 @@ _BOOL_TRUE = {"true", "yes", "y", "on", "1"}
 
 @dataclasses.dataclass
 class Outcome:
-    config: object | None  # SetupConfig when there is no error
+    config: SetupConfig | None  # None when there is an error
     problems: list[Problem]
 
 
