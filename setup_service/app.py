@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
-from setup_service import env_sources, publish, render, selfcheck, status
+from setup_service import env_sources, namespace, publish, render, selfcheck, status
 from setup_service.exit_codes import ExitCode
 from setup_service.problems import Problem, Severity, errors, exit_code_for
 from setup_service.validate import validate
@@ -38,24 +38,28 @@ class Result:
     diff: str = ""
 
 
+_REJECTED = Problem("pgbackrest", "pgBackRest rejects the generated configuration",
+                    hint="see the pgbackrest messages; disable with --no-pgbackrest-check")
+
+
 def _read_file(path: str) -> bytes:
     return Path(path).read_bytes()
 
 
-def _secret_values(files: dict[str, render.RenderedFile], secret_keys: frozenset[str]) -> list[str]:
+def _secret_values(files: dict[str, render.RenderedFile]) -> list[str]:
     found = []
     for line in files["conf.d/repo.conf"].content.decode().split("\n"):  # pgBackRest splits at LF only
         key, sep, value = line.partition("=")
-        if sep and key in secret_keys and value:
+        if sep and render.is_secret_key(key) and value:
             found.append(value)
     return found
 
 
-def _check(request: Request, files: dict[str, render.RenderedFile], config: SetupConfig) -> selfcheck.CheckResult:
-    if not request.pgbackrest_check:
+def _check(enabled: bool, files: dict[str, render.RenderedFile], config: SetupConfig) -> selfcheck.CheckResult:
+    if not enabled:
         return selfcheck.CheckResult(False, "disabled")
     result = selfcheck.run(files, config.stanza)
-    secrets = _secret_values(files, config.secret_keys)
+    secrets = _secret_values(files)
     messages = []
     for message in result.messages:
         for secret in secrets:
@@ -81,12 +85,12 @@ def prepare(environ: Mapping[str, str], env_file: Path | None,
     return outcome.config, problems + outcome.problems
 
 
-def _diff(output_dir: Path, files: dict[str, render.RenderedFile], secret_keys: frozenset[str]) -> str:
+def _diff(output_dir: Path, files: dict[str, render.RenderedFile]) -> str:
     old = publish.current_files(output_dir)
     chunks: list[str] = []
     for path in sorted(set(old) | set(files)):
-        before = render.redacted(path, old[path], secret_keys) if path in old else ""
-        after = render.redacted(path, files[path], secret_keys) if path in files else ""
+        before = render.redacted(path, old[path]) if path in old else ""
+        after = render.redacted(path, files[path]) if path in files else ""
         chunks += difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
                                        f"a/{path}", f"b/{path}")
     return "".join(chunks)
@@ -98,14 +102,13 @@ def generate(request: Request, environ: Mapping[str, str]) -> Result:
         return Result(exit_code_for(problems), status.build("invalid", config=None, problems=problems), problems)
     files = render.render(config)
     digest = render.content_hash(files)
-    check = _check(request, files, config)
+    check = _check(request.pgbackrest_check, files, config)
     if check.result == "failed":
-        problems.append(Problem("pgbackrest", "pgBackRest rejects the generated configuration",
-                                hint="see the pgbackrest messages; disable with --no-pgbackrest-check"))
+        problems.append(_REJECTED)
         doc = status.build("invalid", config=config, problems=problems, check=check.as_dict())
         return Result(ExitCode.CONFIG, doc, problems)
     if request.dry_run:
-        diff = _diff(request.output_dir, files, config.secret_keys)
+        diff = _diff(request.output_dir, files)
         doc = status.build("dry-run", config=config, problems=problems, files=files,
                            content_hash=digest, check=check.as_dict())
         doc["changes_pending"] = bool(diff)
@@ -151,17 +154,15 @@ def validate_files(environ: Mapping[str, str], env_files: list[Path | None],
     """validate: each env file on its own; nothing is written."""
     results = []
     for env_file in env_files:
-        config, problems = prepare(environ, env_file, "/etc/pgbackrest")
+        config, problems = prepare(environ, env_file, namespace.DEFAULT_MOUNT_PATH)
         label = str(env_file) if env_file else "environment"
         if errors(problems) or config is None:
             results.append((label, Result(exit_code_for(problems),
                                           status.build("invalid", config=None, problems=problems), problems)))
             continue
-        files = render.render(config)
-        request = Request(env_file, Path("."), "/etc/pgbackrest", publish.Owner(0, 0), check)
-        result = _check(request, files, config)
+        result = _check(check, render.render(config), config)
         if result.result == "failed":
-            problems.append(Problem("pgbackrest", "pgBackRest rejects the generated configuration"))
+            problems.append(_REJECTED)
         code = exit_code_for(problems)
         doc = status.build("valid" if code is ExitCode.OK else "invalid", config=config,
                            problems=problems, check=result.as_dict())

@@ -117,15 +117,11 @@ def remember(request: Any, environ: Mapping[str, str], doc: dict[str, Any]) -> N
 
 def _referenced_files(request: Any, environ: Mapping[str, str]) -> list[str]:
     """The .env file and every file an owned variable names (secrets, keys, CA files)."""
-    values = dict(environ)
-    files = []
-    if request.env_file is not None:
-        from dotenv import dotenv_values
+    from setup_service import env_sources
 
-        files.append(str(request.env_file))
-        values = {k: v or "" for k, v in dotenv_values(request.env_file, interpolate=False).items()} | values
-    for name, value in sorted(values.items()):
-        if namespace.is_owned(name) and value.startswith("/") and "\n" not in value \
-                and "\0" not in value and os.path.isfile(value):
+    files = [str(request.env_file)] if request.env_file is not None else []
+    for _name, setting in sorted(env_sources.layered(environ, request.env_file).items()):
+        value = setting.value
+        if value.startswith("/") and "\n" not in value and "\0" not in value and os.path.isfile(value):
             files.append(value)
     return files

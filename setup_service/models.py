@@ -42,4 +42,3 @@ class SetupConfig(_Frozen):
     repositories: list[Repository]
     files: list[PublishedFile]
     schedules: dict[BackupType, str]
-    secret_keys: frozenset[str]  # config keys whose values are secrets (for redaction)

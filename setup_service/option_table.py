@@ -14,7 +14,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-ENV_PREFIX = "PGBACKREST_"
+from setup_service import namespace
+
+ENV_PREFIX = namespace.PGBACKREST_PREFIX
 INDEX_MAX = 256  # pgBackRest's CFG_OPTION_KEY_MAX for the repo and pg groups
 TABLE_PATH = Path(__file__).with_name("pgbackrest_options.json")
 _INDEXED = re.compile(r"^(repo|pg)([0-9]+)-(.+)$")

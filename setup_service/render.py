@@ -75,7 +75,7 @@ def content_hash(files: dict[str, RenderedFile]) -> str:
     return "sha256:" + digest.hexdigest()
 
 
-def redacted(path: str, file: RenderedFile, secret_keys: frozenset[str]) -> str:
+def redacted(path: str, file: RenderedFile) -> str:
     """The file as it may be shown to a person: secret values and secret files hidden."""
     if path.startswith("files/"):
         if file.secret:
@@ -84,15 +84,19 @@ def redacted(path: str, file: RenderedFile, secret_keys: frozenset[str]) -> str:
     lines = []
     for line in file.content.decode(errors="replace").split("\n"):  # pgBackRest splits at LF only
         key, sep, _ = line.partition("=")
-        if sep and (key.strip() in secret_keys or is_secret_key(key.strip())):
+        if sep and is_secret_key(key.strip()):
             line = f"{key}={REDACTED}"
         lines.append(line)
     return "\n".join(lines)
 
 
 def is_secret_key(key: str) -> bool:
-    """Whether a config-file key (repo2-s3-key-secret) names one of pgBackRest's secure options."""
-    from setup_service import option_table
+    """Whether a config-file key (repo2-s3-key-secret) holds a secret: a secure pgBackRest option,
+    or one a secret variable of the catalogue sets."""
+    from setup_service import catalogue, option_table
 
     parsed = option_table.parse_env_name(option_table.ENV_PREFIX + key.upper().replace("-", "_"))
-    return parsed.known and option_table.options()[parsed.option].secure
+    if not parsed.known:
+        return False
+    friendly = catalogue.BY_OPTION.get(parsed.option)
+    return option_table.options()[parsed.option].secure or bool(friendly and friendly.secret)

@@ -8,7 +8,6 @@ import json
 import re
 from typing import Callable
 
-from setup_service import values
 
 ReadFile = Callable[[str], bytes]
 AWS_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]+$")
@@ -115,10 +114,9 @@ def check_limit_pair(limit: str, reservation: str, parse: Callable[[str], float]
         raise RuleError("is larger than the limit", "make the reservation at most the limit")
 
 
-def check_cpus(value: str) -> None:
-    if float(value) <= 0:
+def cpus(value: str) -> float:
+    number = float(value)
+    if number <= 0:
         raise RuleError("must be more than 0", "use e.g. 0.5")
+    return number
 
-
-def ini_problem(value: str) -> str | None:
-    return values.ini_safety(value)

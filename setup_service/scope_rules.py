@@ -153,12 +153,9 @@ def _pairs(scope: Scope, first: tuple[str, ...] = ()) -> list[tuple[str, str]]:
 def result(builder: ScopeBuilder) -> dict[str, Any] | None:
     if errors(builder.collector.problems):
         return None
-    secret_keys = {a.option.key(s.index) for s in _all_scopes(builder) for a in s.origin.values()
-                   if a.secret or a.option.secure}
     repositories = [{"index": i, "type": s.get("repo-type"), "options": _pairs(s, ("repo-type",)),
                      "encrypted": s.get("repo-cipher-type") == "aes-256-cbc"}
                     for i, s in sorted(builder.repos.items())]
     stanza = [pair for _, s in sorted(builder.pgs.items()) for pair in _pairs(s)]
     return {"global_options": _pairs(builder.glob), "stanza_options": stanza,
-            "repositories": repositories, "files": builder.files,
-            "secret_keys": frozenset(secret_keys)}
+            "repositories": repositories, "files": builder.files}

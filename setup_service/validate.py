@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Callable
 
-from setup_service import catalogue, classify, cron, rules, schema_check, scopes
+from setup_service import catalogue, classify, cron, rules, schema_check, scopes, values
 from setup_service.classify import Assignment
 from setup_service.env_sources import Setting
 from setup_service.problems import Problem, Severity, errors
@@ -53,7 +53,7 @@ class Collector:
 def _ini_safe(collector: Collector) -> dict[str, Setting]:
     safe = {}
     for name, setting in collector.settings.items():
-        reason = rules.ini_problem(setting.value)
+        reason = values.ini_safety(setting.value)
         if reason:
             collector.add(name, reason, "remove the line break or surrounding spaces", "format")
         else:
@@ -133,16 +133,13 @@ def _schedules(collector: Collector, enabled: bool) -> dict[str, str]:
 
 def _limits(collector: Collector) -> None:
     pairs = (("BACKUP_MEMORY_LIMIT", "BACKUP_MEMORY_RESERVATION", rules.compose_bytes),
-             ("BACKUP_CPU_LIMIT", "BACKUP_CPU_RESERVATION", float))
+             ("BACKUP_CPU_LIMIT", "BACKUP_CPU_RESERVATION", rules.cpus))
     for limit, reservation, parse in pairs:
         for name in (limit, reservation):
             if collector.value(name) is None or name in collector.failed:
                 continue
             try:
-                if parse is float:
-                    rules.check_cpus(collector.value(name) or "")
-                else:
-                    parse(collector.value(name) or "")
+                parse(collector.value(name) or "")
             except rules.RuleError as exc:
                 collector.add(name, str(exc), exc.hint)
         lim, res = collector.value(limit), collector.value(reservation)

@@ -80,7 +80,7 @@ def _check(base: str, overlay: dict[str, str]) -> None:
     shown += [format_(doc, problems) for format_ in reporter.REPORTERS.values()]
     if outcome.config is not None:
         shown += [f.content.decode(errors="replace") for f in files.values() if not f.secret]
-        shown += [render.redacted(path, f, outcome.config.secret_keys) for path, f in files.items()]
+        shown += [render.redacted(path, f) for path, f in files.items()]
     text = "\n".join(shown)
     for index, name in enumerate(overlay):
         if is_secret(name):

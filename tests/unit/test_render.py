@@ -108,13 +108,13 @@ def test_redacted_hides_secret_values_and_files() -> None:
     outcome = check({**S3, "AWS_SESSION_TOKEN": "tok-SECRET"})
     assert outcome.config is not None
     files = render.render(outcome.config)
-    shown = render.redacted("conf.d/repo.conf", files["conf.d/repo.conf"], outcome.config.secret_keys)
+    shown = render.redacted("conf.d/repo.conf", files["conf.d/repo.conf"])
     assert S3_SECRET not in shown and S3["AWS_ACCESS_KEY_ID"] not in shown and "tok-SECRET" not in shown
     assert "repo1-s3-key-secret=<redacted>" in shown
     assert "repo1-s3-bucket=unit-bucket" in shown
     secret_file = render.RenderedFile(b"PRIVATE", True)
-    assert "PRIVATE" not in render.redacted("files/k.json", secret_file, frozenset())
-    assert render.redacted("files/ca.pem", render.RenderedFile(b"PUBLIC\n", False), frozenset()) == "PUBLIC\n"
+    assert "PRIVATE" not in render.redacted("files/k.json", secret_file)
+    assert render.redacted("files/ca.pem", render.RenderedFile(b"PUBLIC\n", False)) == "PUBLIC\n"
 
 
 def test_redacted_with_a_unicode_line_separator_in_a_secret() -> None:
@@ -124,7 +124,7 @@ def test_redacted_with_a_unicode_line_separator_in_a_secret() -> None:
     assert outcome.config is not None
     files = render.render(outcome.config)
     assert read_rendered(files)["global"]["repo1-s3-key-secret"] == [secret]  # pgBackRest reads it whole
-    shown = render.redacted("conf.d/repo.conf", files["conf.d/repo.conf"], outcome.config.secret_keys)
+    shown = render.redacted("conf.d/repo.conf", files["conf.d/repo.conf"])
     assert "leaked" not in shown
 
 
@@ -141,3 +141,16 @@ def test_stanza_only_option_goes_to_the_stanza_section() -> None:
     config = rendered_options(check({**POSIX, "PGBACKREST_PG_VERSION_FORCE": "15"}))
     assert config["salespider"]["pg-version-force"] == ["15"]
     assert "pg-version-force" not in config["global"]
+
+
+def test_every_secret_variable_sets_a_key_that_is_redacted() -> None:
+    """Redaction has one rule: the option table's secure flag, or the catalogue's secret flag."""
+    from setup_service import catalogue, option_table
+
+    for variable in catalogue.VARIABLES:
+        if variable.option:
+            key = option_table.options()[variable.option].key(1)
+            assert render.is_secret_key(key) is variable.secret or \
+                option_table.options()[variable.option].secure, variable.name
+    assert not render.is_secret_key("repo1-s3-bucket")
+    assert render.is_secret_key("repo7-azure-key")

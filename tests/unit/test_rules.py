@@ -130,6 +130,6 @@ def test_limit_pair_and_cpus() -> None:
     rules.check_limit_pair("1", "1", float)
     with pytest.raises(rules.RuleError):
         rules.check_limit_pair("0.5", "1", float)
-    rules.check_cpus("0.25")
+    assert rules.cpus("0.25") == 0.25
     with pytest.raises(rules.RuleError):
-        rules.check_cpus("0")
+        rules.cpus("0")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from setup_service import render
 from setup_service import classify, scope_rules, scopes
 from setup_service.problems import Severity
 from setup_service.validate import Collector
@@ -104,7 +105,8 @@ def test_result_lists_repositories_in_order_with_type_first() -> None:
         assert repo["options"][0] == (f"repo{repo['index']}-type", "posix")
         keys = [k for k, _ in repo["options"][1:]]
         assert keys == sorted(keys)
-    assert result["secret_keys"] == frozenset({"repo2-cipher-pass"})
+    secret = [k for r in result["repositories"] for k, _ in r["options"] if render.is_secret_key(k)]
+    assert secret == ["repo2-cipher-pass"]
 
 
 def test_result_is_none_when_an_error_was_recorded() -> None:
