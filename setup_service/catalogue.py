@@ -14,6 +14,10 @@ REPO_TYPES = ("none", "posix", "s3", "azure", "gcs")
 STORAGE_TYPES = ("posix", "s3", "azure", "gcs")  # the types pgBackRest itself accepts here
 DEFAULT_STANZA = "salespider"
 TYPE_VARIABLE = "PGBACKREST_REPO1_TYPE"
+DEPLOYMENTS = ("compose",)  # SETUP_DEPLOYMENT: deployments whose own needs the job checks
+# What the official PostgreSQL image needs to initialise, any one of: (variable, required value).
+POSTGRES_AUTH = (("POSTGRES_PASSWORD", None), ("POSTGRES_PASSWORD_FILE", None),
+                 ("POSTGRES_HOST_AUTH_METHOD", "trust"))
 
 
 # pgBackRest options whose value is a file: the job reads it, publishes a copy under files/,
@@ -125,6 +129,25 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("DATABASE_URL", "Application database URL (a hosted database keeps its own "
              "backups).", "postgresql://user:password@db.example.com:5432/dbname", secret=True,
              pattern=r"^postgres(ql)?://\S+$", used_by="compose", form='a postgresql:// (or postgres://) URL'),
+    Variable("SETUP_DEPLOYMENT", "The deployment the job runs in. compose (set by the bundled "
+             "docker-compose.yml) also checks what that deployment needs beyond pgBackRest: "
+             "POSTGRES_PASSWORD, POSTGRES_PASSWORD_FILE or POSTGRES_HOST_AUTH_METHOD=trust.",
+             "compose", enum=DEPLOYMENTS, form="compose"),
+    Variable("POSTGRES_PASSWORD", "Password of the postgres superuser, set when the PostgreSQL "
+             "container first initialises its data directory.", "change-me", secret=True,
+             used_by="compose"),
+    Variable("POSTGRES_PASSWORD_FILE", "Instead of POSTGRES_PASSWORD: the path, inside the postgres "
+             "container, of a file holding the password (a Docker secret).",
+             "/run/secrets/postgres-password", pattern=r"^/", used_by="compose",
+             form="an absolute path inside the postgres container"),
+    Variable("POSTGRES_HOST_AUTH_METHOD", "pg_hba.conf method for connections from other hosts "
+             "(the official image's setting); trust needs no password.", "scram-sha-256",
+             pattern=r"^[a-z0-9-]+$", used_by="compose", form="a pg_hba.conf method such as scram-sha-256"),
+    Variable("POSTGRES_DB", "Database the PostgreSQL container creates on first start.",
+             "salespider", default="salespider", used_by="compose"),
+    Variable("POSTGRES_PORT", "Port on the host's 127.0.0.1 that PostgreSQL is published on.",
+             "5432", default="5432", pattern=r"^[0-9]{1,5}$", used_by="compose",
+             form="a port number such as 5432"),
     Variable("BACKUP_MEMORY_LIMIT", "Backup container memory limit.", "512M",
              pattern=_COMPOSE_BYTES, used_by="compose", form='a size such as 512M or 1G'),
     Variable("BACKUP_CPU_LIMIT", "Backup container CPU limit.", "0.5", pattern=_CPUS,

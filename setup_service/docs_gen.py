@@ -34,7 +34,9 @@ def reference_table() -> str:
 def example_env(repo_type: str) -> str:
     lines = [f"# Example environment for repository type {repo_type} (fake values).",
              "# Generated from setup_service/catalogue.py by `python -m setup_service.docs_gen`.",
-             "# Secrets can also come from files: NAME_FILE=/run/secrets/name.", ""]
+             "# Secrets can also come from files: NAME_FILE=/run/secrets/name.", "",
+             "# The PostgreSQL superuser's password for the compose deployment: change it.",
+             f"POSTGRES_PASSWORD={catalogue.BY_NAME['POSTGRES_PASSWORD'].example}", ""]
     if repo_type == "none":
         lines += ["SETUP_BACKUP=false", f"{catalogue.TYPE_VARIABLE}=none",
                   "# A hosted database keeps its own backups:",
@@ -45,6 +47,9 @@ def example_env(repo_type: str) -> str:
         if repo_type in v.repo_types and v.example and v.name != catalogue.TYPE_VARIABLE:
             prefix = "" if (repo_type in v.required_for or v.name == "PGBACKREST_REPO1_PATH") else "# "
             lines.append(f"{prefix}{v.name}={v.example}")
+    if repo_type == "gcs":
+        lines.append("# docker compose mounts ./secrets into the setup job at /run/secrets: "
+                     "put the key file there")
     lines += ["", "# Schedules (cron) and retention"]
     lines += [f"{name}={_quoted(catalogue.BY_NAME[name].example)}" for name in _COMMON_IN_EXAMPLES]
     lines += [f"# BACKUP_WEBHOOK_URL={catalogue.BY_NAME['BACKUP_WEBHOOK_URL'].example}"]

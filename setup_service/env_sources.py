@@ -13,7 +13,7 @@ from setup_service import catalogue, namespace, option_table
 from setup_service.exit_codes import ExitCode
 from setup_service.problems import Problem
 
-FILE_SUFFIX = "_FILE"
+FILE_SUFFIX = namespace.FILE_SUFFIX
 PROCESS = "environment"
 
 

@@ -5,7 +5,10 @@ import os
 PGBACKREST_PREFIX = "PGBACKREST_"
 # Prefixes the setup job owns: an unknown name here is probably a typo.
 OWNED_PREFIXES = ("AWS_", "AZURE_", "GCS_", "BACKUP_", "SETUP_")
-OWNED_NAMES = ("DATABASE_URL",)
+# Names outside those prefixes (catalogue.py lists them; a unit test keeps the two in step).
+OWNED_NAMES = ("DATABASE_URL", "POSTGRES_PASSWORD", "POSTGRES_PASSWORD_FILE",
+               "POSTGRES_HOST_AUTH_METHOD", "POSTGRES_DB", "POSTGRES_PORT")
+FILE_SUFFIX = "_FILE"
 # The published set's top-level names, each a symlink to ..data/<name>.
 TOP_LEVEL = ("pgbackrest.conf", "conf.d", "postgresql-archive.conf", "crontab", "files",
              "status.json")
@@ -19,8 +22,10 @@ MOUNT_PATH_PATTERN = r"^/[A-Za-z0-9._/-]*$"
 
 def is_owned(name: str) -> bool:
     """Whether a variable's name is in a namespace the setup job reads."""
-    return name.startswith(PGBACKREST_PREFIX) or name.startswith(OWNED_PREFIXES) \
-        or name in OWNED_NAMES
+    if name.startswith(PGBACKREST_PREFIX) or name.startswith(OWNED_PREFIXES) or name in OWNED_NAMES:
+        return True
+    # NAME_FILE of an owned name (DATABASE_URL_FILE): a secret given as a file.
+    return name.endswith(FILE_SUFFIX) and name[: -len(FILE_SUFFIX)] in OWNED_NAMES
 
 
 def links_in_place(output_dir: str) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Callable
 
-from setup_service import catalogue, classify, cron, rules, schema_check, scopes, values
+from setup_service import catalogue, classify, cron, env_sources, rules, schema_check, scopes, values
 from setup_service.classify import Assignment
 from setup_service.env_sources import Setting
 from setup_service.problems import Problem, Severity, errors
@@ -150,6 +150,44 @@ def _limits(collector: Collector) -> None:
                 collector.add(reservation, f"{exc} ({limit})", exc.hint, "conflict")
 
 
+def _deployment(collector: Collector) -> None:
+    """What the deployment needs beyond pgBackRest: the official PostgreSQL image's password."""
+    if collector.value("SETUP_DEPLOYMENT") != "compose" or "SETUP_DEPLOYMENT" in collector.failed:
+        return
+    if any(collector.value(name) is not None and (wanted is None or collector.value(name) == wanted)
+           for name, wanted in catalogue.POSTGRES_AUTH):
+        if collector.value("POSTGRES_PASSWORD") and collector.value("POSTGRES_PASSWORD_FILE"):
+            collector.add("POSTGRES_PASSWORD_FILE", "is set as well as POSTGRES_PASSWORD; the "
+                          "PostgreSQL image refuses to start with both",
+                          "set only one of POSTGRES_PASSWORD and POSTGRES_PASSWORD_FILE", "conflict")
+        return
+    collector.add("POSTGRES_PASSWORD", "is required by the compose deployment: the PostgreSQL "
+                  "image refuses to initialise its data directory without a password, and would "
+                  "restart in a loop", "set POSTGRES_PASSWORD in .env (or POSTGRES_PASSWORD_FILE, "
+                  "a secret file mounted into the postgres service; or POSTGRES_HOST_AUTH_METHOD="
+                  "trust for a server nobody else can reach)", "missing")
+
+
+def _quoted_values(collector: Collector, settings: dict[str, Setting]) -> None:
+    """`docker run --env-file` keeps quotes as part of the value; say so wherever it shows."""
+    quoted = {name for name, s in settings.items() if s.source == env_sources.PROCESS
+              and len(s.value) >= 2 and s.value[0] == s.value[-1] and s.value[0] in "\"'"}
+    if not quoted:
+        return
+    hint = ("the value is wrapped in quotes, which are part of it here: `docker run --env-file` "
+            "keeps quotes (docker compose and .env files strip them); remove the quotes, or "
+            "mount the file and pass it with --env-file")
+    flagged = set()
+    for i, problem in enumerate(collector.problems):
+        if problem.variable in quoted and problem.severity is Severity.ERROR:
+            joined = f"{problem.hint}; {hint}" if problem.hint else hint
+            collector.problems[i] = dataclasses.replace(problem, hint=joined)
+            flagged.add(problem.variable)
+    for name in sorted(quoted - flagged):
+        collector.add(name, "is wrapped in quotes, which are kept as part of the value", hint,
+                      "quoted", Severity.WARNING)
+
+
 def validate(settings: dict[str, Setting], *, mount_path: str,
              read_file: ReadFile) -> Outcome:
     """Every problem in the settings, and the typed config when there is no error."""
@@ -168,12 +206,14 @@ def validate(settings: dict[str, Setting], *, mount_path: str,
     assignments = [a for a in assignments if a.variable not in collector.failed]
     schedules = _schedules(collector, enabled)
     _limits(collector)
+    _deployment(collector)
     stanza = collector.value("PGBACKREST_STANZA") or catalogue.DEFAULT_STANZA
     if stanza == "global":
         collector.add("PGBACKREST_STANZA", "'global' is pgBackRest's own section name",
                       "choose another stanza name, e.g. salespider", "invalid")
     built = scopes.build(collector, assignments, repo_type if enabled else "none",
                          mount_path=mount_path, read_file=read_file)
+    _quoted_values(collector, settings)
     if errors(collector.problems) or built is None:
         return Outcome(None, collector.problems)
     from setup_service.models import SetupConfig  # lazy: pydantic is slow to import

@@ -56,7 +56,10 @@ def test_setup_is_a_one_shot_job_writing_the_config_volume(compose: Any) -> None
     assert setup["restart"] == "no"
     assert setup["env_file"] == ".env"
     assert setup["command"] == ["generate"]
-    assert mounts(setup) == {"/pgbackrest-config": (CONFIG_VOLUME, "rw")}
+    assert mounts(setup) == {"/pgbackrest-config": (CONFIG_VOLUME, "rw"),
+                             "/run/secrets": ("./secrets", "ro")}
+    # The job also checks what this deployment needs (POSTGRES_PASSWORD).
+    assert environment(setup) == {"SETUP_DEPLOYMENT": "compose"}
     assert compose["volumes"][CONFIG_VOLUME] == {"name": CONFIG_VOLUME}
 
 
@@ -91,7 +94,8 @@ def test_postgres_and_backup_share_data_repository_logs_and_socket(compose: Any)
 def test_postgres_waits_for_setup_and_reports_health(compose: Any) -> None:
     postgres = compose["services"]["postgres"]
     assert postgres["healthcheck"]["test"][:2] == ["CMD", "pg_isready"]
-    assert set(environment(postgres)) == {"POSTGRES_PASSWORD", "POSTGRES_DB"}
+    assert set(environment(postgres)) == {"POSTGRES_PASSWORD", "POSTGRES_PASSWORD_FILE",
+                                          "POSTGRES_HOST_AUTH_METHOD", "POSTGRES_DB"}
 
 
 def test_backup_service_limits_and_lifecycle(compose: Any) -> None:

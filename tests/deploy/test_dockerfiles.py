@@ -83,7 +83,8 @@ def test_every_dependency_is_pinned_for_the_image() -> None:
 def test_pgbackrest_images_use_the_tested_versions(path: str) -> None:
     steps = instructions(path)
     assert steps[0] == ("FROM", "postgres:15-bookworm")
-    assert any("pgbackrest=2.45-1" in args for name, args in steps if name == "RUN")
+    # 2.45 with a wildcard: Debian's point releases keep building.
+    assert any("'pgbackrest=2.45*'" in args for name, args in steps if name == "RUN")
     # The packaged sample config would be read when the volume is missing: removed.
     assert any("/etc/pgbackrest.conf" in args for name, args in steps if name == "RUN")
 
@@ -91,7 +92,7 @@ def test_pgbackrest_images_use_the_tested_versions(path: str) -> None:
 def test_the_backup_image_runs_as_postgres_with_its_scripts() -> None:
     steps = instructions("docker/backup/Dockerfile")
     assert ("USER", "999:999") in steps
-    assert ("ENTRYPOINT", '["backup-entrypoint"]') in steps
+    assert ("ENTRYPOINT", '["tini", "--", "backup-entrypoint"]') in steps
     copied = " ".join(args for name, args in steps if name == "COPY")
     for script in ("backup-lib.sh", "backup-entrypoint", "scheduler", "run-backup", "restore",
                    "pgbackrest-stanza"):

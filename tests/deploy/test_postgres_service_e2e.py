@@ -29,6 +29,22 @@ def test_reload_applies_a_new_generation_without_a_restart(deployment: Deploymen
     assert (result.returncode, result.stdout.strip()) == (0, "configuration reloaded")
 
 
+def test_a_restart_the_configuration_did_not_cause_is_left_alone(deployment: Deployment) -> None:
+    """A user's own setting waiting for a restart is reported, not acted on (exit 0)."""
+    current = int(deployment.psql("SHOW max_connections"))
+    deployment.psql(f"ALTER SYSTEM SET max_connections = {current + 1}")
+    try:
+        deployment.publish(BACKUP_RETENTION_FULL="4")
+        result = deployment.run(["reload-config"])
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert result.stdout.splitlines() == [
+            "not restarting for settings the published configuration does not set: "
+            "max_connections", "configuration reloaded"]
+    finally:
+        deployment.psql("ALTER SYSTEM RESET max_connections")
+        deployment.psql("SELECT pg_reload_conf()")
+
+
 def test_switching_backups_off_asks_for_a_restart(deployment: Deployment) -> None:
     deployment.publish(SETUP_BACKUP="false")
     result = deployment.run(["reload-config"])

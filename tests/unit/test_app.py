@@ -188,6 +188,7 @@ _VALID_SECRETS: list[tuple[str, str, dict[str, str]]] = [
     ("GCS_KEY", _GCS_TOKEN_PATH, GCS),
     ("BACKUP_WEBHOOK_URL", "https://hooks.example.com/LEAKwebhooktoken", POSIX),
     ("DATABASE_URL", "postgresql://app:LEAKdbpassword@db.example.com/app", POSIX),
+    ("POSTGRES_PASSWORD", "LEAKpostgrespassword", {**POSIX, "SETUP_DEPLOYMENT": "compose"}),
     ("PGBACKREST_REPO2_S3_KEY", "LEAKs3key2", _S3_REPO2),
     ("PGBACKREST_REPO2_S3_KEY_SECRET", "LEAKs3secret2", _S3_REPO2),
     ("PGBACKREST_REPO2_S3_TOKEN", "LEAKs3token2", _S3_REPO2),

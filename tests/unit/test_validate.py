@@ -647,3 +647,72 @@ def test_every_settable_option_is_handled_without_an_exception() -> None:
         for base in (POSIX, S3):
             outcome = check({**base, option.env_name(1 if option.group else None): value})
             assert outcome.config is not None or errors_of(outcome), option.name
+
+
+# --- What the compose deployment needs beyond pgBackRest ----------------------------------------
+
+COMPOSE = {**POSIX, "SETUP_DEPLOYMENT": "compose"}
+
+
+def test_the_compose_deployment_needs_a_postgres_password() -> None:
+    outcome = check(COMPOSE)
+    assert keyed(errors_of(outcome)) == {("POSTGRES_PASSWORD", "missing", "error")}
+    problem = only(outcome.problems, "POSTGRES_PASSWORD")[0]
+    assert "refuses to initialise" in problem.message
+    assert "POSTGRES_PASSWORD_FILE" in problem.hint and "POSTGRES_HOST_AUTH_METHOD=trust" in problem.hint
+
+
+@pytest.mark.parametrize("extra", [
+    {"POSTGRES_PASSWORD": "s3cret"},
+    {"POSTGRES_PASSWORD_FILE": "/run/secrets/postgres-password"},
+    {"POSTGRES_HOST_AUTH_METHOD": "trust"},
+])
+def test_any_of_the_official_images_ways_to_authenticate_will_do(extra: dict[str, str]) -> None:
+    outcome = check({**COMPOSE, **extra})
+    assert errors_of(outcome) == [] and warnings_of(outcome) == []
+
+
+def test_an_auth_method_other_than_trust_still_needs_a_password() -> None:
+    assert _error_keys({**COMPOSE, "POSTGRES_HOST_AUTH_METHOD": "scram-sha-256"}) == {
+        ("POSTGRES_PASSWORD", "missing", "error")}
+
+
+def test_a_password_and_a_password_file_conflict() -> None:
+    env = {**COMPOSE, "POSTGRES_PASSWORD": "s3cret", "POSTGRES_PASSWORD_FILE": "/run/secrets/pw"}
+    assert _error_keys(env) == {("POSTGRES_PASSWORD_FILE", "conflict", "error")}
+
+
+def test_outside_the_compose_deployment_no_password_is_needed() -> None:
+    assert errors_of(check(POSIX)) == []
+
+
+def test_the_password_is_reported_missing_with_every_other_problem() -> None:
+    assert _error_keys({**COMPOSE, "BACKUP_RETENTION_FULL": "abc"}) == {
+        ("POSTGRES_PASSWORD", "missing", "error"), ("BACKUP_RETENTION_FULL", "format", "error")}
+
+
+# --- Values wrapped in quotes (docker run --env-file keeps them) --------------------------------
+
+def test_a_quoted_value_that_fails_says_why() -> None:
+    outcome = check({**POSIX, "BACKUP_SCHEDULE_FULL": '"0 2 * * 0"'})
+    assert keyed(errors_of(outcome)) == {("BACKUP_SCHEDULE_FULL", "format", "error")}
+    hint = only(outcome.problems, "BACKUP_SCHEDULE_FULL")[0].hint
+    assert "docker run --env-file" in hint and "wrapped in quotes" in hint
+
+
+def test_a_quoted_value_that_passes_is_a_warning_without_its_value() -> None:
+    outcome = check({**S3, "AWS_SECRET_ACCESS_KEY": "'LEAKquoted'"})
+    assert errors_of(outcome) == []
+    assert keyed(warnings_of(outcome)) == {("AWS_SECRET_ACCESS_KEY", "quoted", "warning")}
+    problem = only(outcome.problems, "AWS_SECRET_ACCESS_KEY")[0]
+    assert "LEAKquoted" not in problem.message + problem.hint
+
+
+def test_quotes_from_a_dotenv_file_are_not_flagged() -> None:
+    # python-dotenv strips one pair; a value that still has quotes was quoted on purpose.
+    from tests.unit.support import settings as make_settings
+    from setup_service.validate import validate as run_validate
+    env = make_settings({**POSIX, "BACKUP_WEBHOOK_URL": "https://h.example.com/'x'"}, ".env file x")
+    env["PGBACKREST_REPO1_PATH"] = Setting('"/var/lib/pgbackrest"', ".env file x")
+    outcome = run_validate(env, mount_path=MOUNT, read_file=reader())
+    assert all(p.code != "quoted" for p in outcome.problems)
