@@ -39,6 +39,8 @@ class SetupConfig(_Frozen):
     mount_path: str = Field(pattern=MOUNT_PATH_PATTERN)
     global_options: list[tuple[str, str]]
     stanza_options: list[tuple[str, str]]
+    # [global:<command>] sections, by command: options that apply to that command only.
+    command_sections: dict[str, list[tuple[str, str]]] = {}
     repositories: list[Repository]
     files: list[PublishedFile]
     schedules: dict[BackupType, str]

@@ -57,6 +57,7 @@ def render(config: SetupConfig) -> dict[str, RenderedFile]:
         "mount_path": config.mount_path,
         "global_options": config.global_options,
         "stanza_options": config.stanza_options,
+        "command_sections": sorted(config.command_sections.items()),
         "repositories": config.repositories,
         "schedules": sorted(config.schedules.items(), key=lambda kv: ("full", "diff", "incr").index(kv[0])),
         "archive_command": archive_command(config),

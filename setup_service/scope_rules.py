@@ -6,7 +6,7 @@ from typing import Any
 
 from setup_service import catalogue, option_table, rules, values
 from setup_service.problems import Severity, errors
-from setup_service.scopes import Scope, ScopeBuilder, _variable_for
+from setup_service.scopes import DEBIAN_12, Scope, ScopeBuilder, _variable_for
 
 # pgBackRest 2.45 still requires an Azure key whenever the repository type is azure.
 _REQUIRED_IN_2_45 = ("repo-azure-key",)
@@ -150,6 +150,26 @@ def _pairs(scope: Scope, first: tuple[str, ...] = ()) -> list[tuple[str, str]]:
     return [(table[n].key(scope.index), v) for n in names for v in scope.values[n]]
 
 
+# pgBackRest before 2.59.0 can fork two async archive-get processes that race for one lock
+# (pgbackrest/pgbackrest issue 2423, fixed by pull request 2806): one dies, recovery waits out
+# archive-timeout and can end before its target. So the default async archiving is push only.
+ARCHIVE_GET_RACE = "pgbackrest/pgbackrest issue 2423"
+
+
+def _command_sections(builder: ScopeBuilder) -> dict[str, list[tuple[str, str]]]:
+    """[global:<command>] sections: async archive-get off unless the user asked for it."""
+    if builder.glob.get("archive-async") != "y":
+        return {}
+    chosen = builder.glob.origin.get("archive-async")
+    if chosen is None:
+        return {"archive-get": [("archive-async", "n")]}
+    builder.add(chosen.variable, f"also makes archive-get asynchronous, which in pgBackRest "
+                f"{DEBIAN_12} can race for its lock and end a restore early ({ARCHIVE_GET_RACE}, "
+                "fixed in 2.59.0)", "unset it: the job then archives asynchronously and fetches "
+                "WAL synchronously", "version", Severity.WARNING)
+    return {}
+
+
 def result(builder: ScopeBuilder) -> dict[str, Any] | None:
     if errors(builder.collector.problems):
         return None
@@ -158,4 +178,5 @@ def result(builder: ScopeBuilder) -> dict[str, Any] | None:
                     for i, s in sorted(builder.repos.items())]
     stanza = [pair for _, s in sorted(builder.pgs.items()) for pair in _pairs(s)]
     return {"global_options": _pairs(builder.glob), "stanza_options": stanza,
+            "command_sections": _command_sections(builder),
             "repositories": repositories, "files": builder.files}

@@ -92,7 +92,7 @@ def test_pgbackrest_images_use_the_tested_versions(path: str) -> None:
 def test_the_backup_image_runs_as_postgres_with_its_scripts() -> None:
     steps = instructions("docker/backup/Dockerfile")
     assert ("USER", "999:999") in steps
-    assert ("ENTRYPOINT", '["tini", "--", "backup-entrypoint"]') in steps
+    assert ("ENTRYPOINT", '["tini", "-g", "--", "backup-entrypoint"]') in steps
     copied = " ".join(args for name, args in steps if name == "COPY")
     for script in ("backup-lib.sh", "backup-entrypoint", "scheduler", "run-backup", "restore",
                    "pgbackrest-stanza"):

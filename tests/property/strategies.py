@@ -350,4 +350,15 @@ def as_pairs(config: Any) -> dict[str, dict[str, list[str]]]:
             grouped["global"].setdefault(key, []).append(value)
     for key, value in config.stanza_options:
         grouped[config.stanza].setdefault(key, []).append(value)
+    for command, pairs in config.command_sections.items():
+        for key, value in pairs:
+            grouped.setdefault(f"global:{command}", {}).setdefault(key, []).append(value)
     return grouped
+
+
+def command_sections(intended: Intended) -> dict[str, dict[str, list[str]]]:
+    """The job's default async archiving is push only (pgBackRest issue 2423): the section that
+    turns archive-get's off, unless the user chose archive-async themselves."""
+    if intended.main.get("archive-async") == ["y"] and "PGBACKREST_ARCHIVE_ASYNC" not in intended.env:
+        return {"global:archive-get": {"archive-async": ["n"]}}
+    return {}

@@ -9,7 +9,7 @@ from setup_service.env_sources import Setting
 from setup_service.problems import errors
 from setup_service.validate import validate
 from tests.property import pgbackrest_ini
-from tests.property.strategies import MOUNT, Intended, read_file, valid_environment
+from tests.property.strategies import MOUNT, Intended, command_sections, read_file, valid_environment
 
 
 @given(valid_environment())
@@ -23,11 +23,14 @@ def test_rendered_config_reads_back_as_intended(intended: Intended) -> None:
     include = files["conf.d/repo.conf"].content.decode()
 
     # each file on its own: the main file holds [global] and [<stanza>], never a repository option
-    assert pgbackrest_ini.parse(main) == {"global": intended.main, intended.stanza: intended.stanza_options}
+    sections = command_sections(intended)
+    assert pgbackrest_ini.parse(main) == {"global": intended.main, **sections,
+                                          intended.stanza: intended.stanza_options}
     assert pgbackrest_ini.parse(include) == {"global": intended.repos}
     # as pgBackRest loads them: the include file concatenated after the main file
     merged = pgbackrest_ini.read_set(main, include)
-    assert merged == {"global": {**intended.main, **intended.repos}, intended.stanza: intended.stanza_options}
+    assert merged == {"global": {**intended.main, **intended.repos}, **sections,
+                      intended.stanza: intended.stanza_options}
     assert not set(intended.main) & set(intended.repos)  # no key repeated across the files
 
     # the typed config says the same as the files

@@ -8,7 +8,8 @@ import pytest
 
 from setup_service import render
 from tests.property.pgbackrest_ini import parse, read_rendered
-from tests.unit.support import AZURE_KEY, GCS, MOUNT, POSIX, S3, S3_SECRET, check, rendered_options
+from tests.unit.support import (AZURE_KEY, GCS, MOUNT, POSIX, S3, S3_SECRET, check, keyed, only,
+                                rendered_options, warnings_of)
 
 
 def _files(env: dict[str, str], mount_path: str = MOUNT) -> dict[str, render.RenderedFile]:
@@ -38,13 +39,29 @@ def test_the_set_of_files() -> None:
 def test_options_read_back_with_pgbackrests_rules() -> None:
     env = {**S3, "PGBACKREST_STANZA": "main", "PGBACKREST_PROCESS_MAX": "4", "PGBACKREST_DB_INCLUDE": "a:b"}
     config = rendered_options(check(env))
-    assert set(config) == {"global", "main"}
+    assert set(config) == {"global", "global:archive-get", "main"}
+    # async archiving pushes only: async archive-get races in pgBackRest 2.45 (issue 2423)
+    assert config["global"]["archive-async"] == ["y"]
+    assert config["global:archive-get"] == {"archive-async": ["n"]}
     assert config["main"] == {"pg1-path": ["/var/lib/postgresql/data"], "pg1-port": ["5432"],
                               "pg1-socket-path": ["/var/run/postgresql"], "pg1-user": ["postgres"]}
     assert config["global"]["process-max"] == ["4"]
     assert config["global"]["db-include"] == ["a", "b"]
     assert config["global"]["repo1-s3-key-secret"] == [S3_SECRET]
     assert config["global"]["repo1-type"] == ["s3"]
+
+
+def test_async_archive_get_chosen_by_the_user_is_kept_with_a_warning() -> None:
+    outcome = check({**POSIX, "PGBACKREST_ARCHIVE_ASYNC": "y"})
+    config = rendered_options(outcome)
+    assert "global:archive-get" not in config and config["global"]["archive-async"] == ["y"]
+    assert keyed(warnings_of(outcome)) == {("PGBACKREST_ARCHIVE_ASYNC", "version", "warning")}
+    assert "issue 2423" in only(outcome.problems, "PGBACKREST_ARCHIVE_ASYNC")[0].message
+
+
+def test_no_archive_get_section_without_async_archiving() -> None:
+    config = rendered_options(check({**POSIX, "PGBACKREST_ARCHIVE_ASYNC": "n"}))
+    assert "global:archive-get" not in config
 
 
 def test_main_file_has_no_repository_options() -> None:

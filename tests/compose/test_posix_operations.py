@@ -1,0 +1,115 @@
+"""The guide's operations on one posix deployment, in the order a user meets them: deploy,
+backups, the three restores, `make config` for a changed setting and for an invalid `.env`, and
+`docker compose down` + `up`. Each step builds on the one before (one deployment, module scope).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+import pytest
+
+from .conftest import fresh_deployment
+from .deployment import BACKUP, POSTGRES, Deployment
+
+pytestmark = pytest.mark.compose
+
+
+@pytest.fixture(scope="module")
+def posix(engine: None) -> Iterator[Deployment]:
+    with fresh_deployment("posix-operations") as deployment:
+        deployment.use_example("posix")
+        deployment.make("deploy")
+        deployment.wait_for("the scheduler", lambda: "scheduler: running" in deployment.logs(BACKUP),
+                            timeout=180)
+        deployment.psql("CREATE TABLE drill (step int PRIMARY KEY)")
+        yield deployment
+
+
+def _rows(deployment: Deployment) -> list[int]:
+    return [int(r) for r in deployment.psql("SELECT step FROM drill ORDER BY step").split()]
+
+
+# What the steps hand on to each other.
+found: dict[str, str] = {}
+
+
+def test_backup_info_and_check(posix: Deployment) -> None:
+    posix.psql("INSERT INTO drill VALUES (1)")
+    posix.make("backup")
+    info = posix.make("backup-info").stdout
+    labels = re.findall(r"full backup: (\S+)", info)
+    assert len(labels) == 1, info
+    found["full"] = labels[0]
+    assert "status: ok" in info
+    posix.make("backup-check")
+    assert posix.archiver()["failed_count"] == "0"
+
+
+def test_restore_latest_brings_back_everything_archived(posix: Deployment) -> None:
+    posix.psql("INSERT INTO drill VALUES (2)")
+    posix.psql("SELECT pg_sleep(1.1)")
+    found["target"] = posix.psql("SELECT clock_timestamp()::text")
+    posix.psql("SELECT pg_sleep(1.1)")
+    posix.psql("INSERT INTO drill VALUES (3)")
+    posix.switch_wal_and_wait_archived()
+    result = posix.make("restore-latest")
+    assert "recovery finished" in result.stdout
+    assert _rows(posix) == [1, 2, 3]
+
+
+def test_restore_pitr_stops_at_the_target(posix: Deployment) -> None:
+    result = posix.make("restore-pitr", f"TARGET={found['target']}")
+    assert "recovery finished" in result.stdout
+    assert _rows(posix) == [1, 2]
+
+
+def test_restore_backup_returns_that_set(posix: Deployment) -> None:
+    result = posix.make("restore-backup", f"BACKUP_SET={found['full']}")
+    assert "recovery finished" in result.stdout
+    assert _rows(posix) == [1]
+    # Archiving goes on, on the new timeline.
+    posix.switch_wal_and_wait_archived()
+
+
+def test_config_after_a_retention_change_reloads_without_a_restart(posix: Deployment) -> None:
+    before, started = posix.status()["generation"], posix.state(POSTGRES).started_at
+    posix.edit_env(BACKUP_RETENTION_FULL="3")
+    result = posix.make("config")
+    assert "configuration reloaded" in result.stdout
+    status = posix.status()
+    assert (status["result"], status["generation"]) == ("written", before + 1)
+    published = posix.compose("exec", "-T", "backup", "cat", "/etc/pgbackrest/conf.d/repo.conf").stdout
+    assert "repo1-retention-full=3" in published.splitlines()
+    assert posix.state(POSTGRES).started_at == started  # no restart
+    posix.switch_wal_and_wait_archived()
+    assert posix.crash_restarts() == 0
+
+
+def test_an_invalid_env_fails_config_and_leaves_the_services_alone(posix: Deployment) -> None:
+    before = posix.status()
+    started = {c: posix.state(c).started_at for c in (POSTGRES, BACKUP)}
+    posix.edit_env(BACKUP_RETENTION_FULL="many", AWS_S3_BUCKT="typo")
+    result = posix.make("config", check=False)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "exit 78" in output or "Error 78" in output, output
+    assert "BACKUP_RETENTION_FULL" in output and "did you mean AWS_S3_BUCKET?" in output
+    assert posix.status()["generation"] == before["generation"]
+    for container, at in started.items():
+        state = posix.state(container)
+        assert (state.status, state.started_at) == ("running", at)
+    posix.switch_wal_and_wait_archived()  # archiving works on the previous generation
+    posix.edit_env(BACKUP_RETENTION_FULL="3", AWS_S3_BUCKT=None)
+
+
+def test_down_and_up_keeps_data_and_config(posix: Deployment) -> None:
+    generation = posix.status()["generation"]
+    posix.compose("down")
+    posix.make("deploy")
+    logs = posix.compose("logs", "setup").stdout
+    assert "result: unchanged" in logs
+    assert posix.status()["generation"] == generation
+    assert _rows(posix) == [1]
+    assert posix.state(POSTGRES).health == "healthy"
