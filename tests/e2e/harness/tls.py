@@ -40,8 +40,10 @@ def _name(common_name: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
 
 
-def make_tls_files(directory: Path) -> TlsFiles:
-    """Write ca.pem, server.pem and server-key.pem into ``directory`` and return their paths."""
+def make_tls_files(directory: Path, dns_names: tuple[str, ...] = SERVER_DNS_NAMES,
+                   ips: tuple[str, ...] = SERVER_IPS) -> TlsFiles:
+    """Write ca.pem, server.pem and server-key.pem into ``directory`` and return their paths:
+    a server certificate for ``dns_names`` and ``ips`` (by default 127.0.0.1 / localhost)."""
     directory.mkdir(parents=True, exist_ok=True)
     now = datetime.datetime.now(datetime.timezone.utc)
     start, end = now - datetime.timedelta(hours=1), now + datetime.timedelta(days=2)
@@ -69,11 +71,11 @@ def make_tls_files(directory: Path) -> TlsFiles:
     )
 
     server_key = ec.generate_private_key(ec.SECP256R1())
-    alt_names: list[x509.GeneralName] = [x509.DNSName(n) for n in SERVER_DNS_NAMES]
-    alt_names += [x509.IPAddress(ipaddress.ip_address(a)) for a in SERVER_IPS]
+    alt_names: list[x509.GeneralName] = [x509.DNSName(n) for n in dns_names]
+    alt_names += [x509.IPAddress(ipaddress.ip_address(a)) for a in ips]
     server_cert = (
         x509.CertificateBuilder()
-        .subject_name(_name("127.0.0.1"))
+        .subject_name(_name(dns_names[0]))
         .issuer_name(ca_cert.subject)
         .public_key(server_key.public_key())
         .serial_number(x509.random_serial_number())
