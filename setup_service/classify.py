@@ -94,10 +94,14 @@ def classify(settings: dict[str, Setting]) -> tuple[list[Assignment], list[Probl
 
 
 def _conflicts(assignments: list[Assignment], settings: dict[str, Setting]) -> list[Problem]:
-    """Two variables for one option (AWS_S3_BUCKET and PGBACKREST_REPO1_S3_BUCKET)."""
+    """Two variables for one option (AWS_S3_BUCKET and PGBACKREST_REPO1_S3_BUCKET). A default for
+    every repository (BACKUP_RETENTION_FULL) is overridden by PGBACKREST_REPO<N>_..., not a conflict."""
     seen: dict[str, str] = {}
     problems = []
     for a in assignments:
+        friendly = catalogue.BY_NAME.get(a.variable)
+        if friendly is not None and friendly.every_repo:
+            continue
         key = a.option.key(a.index)
         if key in seen:
             problems.append(Problem(a.variable, f"sets the same option ({key}) as {seen[key]}",

@@ -6,6 +6,7 @@ This is an edge module (it reads files); everything it finds goes into Settings 
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 from typing import Mapping
 
@@ -52,6 +53,29 @@ def layered(environ: Mapping[str, str], env_file: Path | None) -> dict[str, Sett
     return {name: s for name, s in settings.items() if namespace.is_owned(name)}
 
 
+_ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=")
+
+
+def env_file_problems(env_file: Path) -> list[Problem]:
+    """Lines python-dotenv cannot parse (an unterminated quote): it only warns and drops them,
+    which would silently lose a setting, so each is an error naming the file and line."""
+    from dotenv.parser import parse_stream  # lazy, as in layered()
+
+    problems = []
+    with env_file.open(encoding="utf-8") as stream:
+        for binding in parse_stream(stream):
+            if not binding.error:
+                continue
+            match = _ASSIGNMENT.match(binding.original.string)
+            line = binding.original.line
+            problems.append(Problem(
+                match[1] if match else "--env-file",
+                f"line {line} of {env_file} cannot be read (an unterminated quote?), so the "
+                "setting on it would be lost", code="format", source=f".env file {env_file}",
+                hint="close the quote, or remove the line"))
+    return problems
+
+
 def _read_secret_file(path: str) -> str:
     text = Path(path).read_text(encoding="utf-8")
     if text.endswith("\r\n"):
@@ -96,7 +120,9 @@ def read_environment(environ: Mapping[str, str],
         return {}, [Problem("--env-file", f"{env_file} is not a readable file", code="usage",
                             exit_code=ExitCode.USAGE, hint="pass the path of an existing .env file")]
     try:
-        return resolve_files(layered(environ, env_file))
+        broken = env_file_problems(env_file) if env_file is not None else []
+        settings, problems = resolve_files(layered(environ, env_file))
+        return settings, broken + problems
     except (OSError, UnicodeDecodeError) as exc:
         reason = "is not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else "cannot be read"
         return {}, [Problem("--env-file", f"{env_file} {reason}", code="file",

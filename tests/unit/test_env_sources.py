@@ -164,3 +164,15 @@ def test_env_file_value_with_dollar_is_not_interpolated(tmp_path: Path) -> None:
     env_file = _write_env(tmp_path, "AWS_SECRET_ACCESS_KEY=ab$HOME\n")
     settings, _ = env_sources.read_environment({"HOME": "/root"}, env_file)
     assert settings["AWS_SECRET_ACCESS_KEY"].value == "ab$HOME"
+
+
+def test_an_unterminated_quote_is_an_error_naming_the_file_and_line(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text('PGBACKREST_REPO1_TYPE=posix\nAWS_SECRET_ACCESS_KEY="LEAKunterminated\n'
+                        "BACKUP_RETENTION_FULL=5\n")
+    settings, problems = env_sources.read_environment({}, env_file)
+    assert [(p.variable, p.code, p.severity.value) for p in problems] == [
+        ("AWS_SECRET_ACCESS_KEY", "format", "error")]
+    assert f"line 2 of {env_file}" in problems[0].message
+    assert "LEAK" not in problems[0].message + problems[0].hint
+    assert settings["BACKUP_RETENTION_FULL"].value == "5"

@@ -716,3 +716,12 @@ def test_quotes_from_a_dotenv_file_are_not_flagged() -> None:
     env["PGBACKREST_REPO1_PATH"] = Setting('"/var/lib/pgbackrest"', ".env file x")
     outcome = run_validate(env, mount_path=MOUNT, read_file=reader())
     assert all(p.code != "quoted" for p in outcome.problems)
+
+
+def test_a_repository_retention_overrides_the_every_repository_default() -> None:
+    env = {**POSIX, "BACKUP_RETENTION_FULL": "5", "PGBACKREST_REPO1_RETENTION_FULL": "10",
+           "PGBACKREST_REPO2_TYPE": "posix", "PGBACKREST_REPO2_PATH": "/r2"}
+    outcome = check(env)
+    assert errors_of(outcome) == [] and warnings_of(outcome) == []
+    assert repo_options(outcome, 1)["repo1-retention-full"] == "10"
+    assert repo_options(outcome, 2)["repo2-retention-full"] == "5"
