@@ -87,7 +87,9 @@ VARIABLES: tuple[Variable, ...] = (
              pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", form='an S3 bucket name: 3-63 lowercase letters, digits, "." and "-"'),
     Variable("AWS_REGION", "S3 region (AWS region, or the region an S3-compatible service expects).",
              "us-east-1", option="repo-s3-region", repo_types=("s3",), required_for=("s3",),
-             pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", form='a region name such as us-east-1'),
+             # Any region pgBackRest takes (an S3-compatible service's RegionOne); an AWS region
+             # is checked further when no AWS_S3_ENDPOINT is set (rules.check_aws_region).
+             pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", form='a region name such as us-east-1'),
     Variable("AWS_ACCESS_KEY_ID", "S3 access key.", "your-access-key", option="repo-s3-key",
              repo_types=("s3",), required_for=("s3",), secret=True),
     Variable("AWS_SECRET_ACCESS_KEY", "S3 secret key.", "your-secret-key",

@@ -103,6 +103,8 @@ def _conflicts(assignments: list[Assignment], settings: dict[str, Setting]) -> l
         if friendly is not None and friendly.every_repo:
             continue
         key = a.option.key(a.index)
+        if key in seen and settings[seen[key]].value == a.value:
+            continue  # both spellings, one value: nothing to choose between
         if key in seen:
             problems.append(Problem(a.variable, f"sets the same option ({key}) as {seen[key]}",
                                     code="conflict", source=settings[a.variable].source,

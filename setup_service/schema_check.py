@@ -59,7 +59,7 @@ def _message(error: Any, secret: bool, name: str) -> tuple[str, str, str]:
     keyword = error.validator
     value = "the value" if secret else repr(error.instance)
     schema = error.schema
-    if keyword == "required":
+    if keyword in ("required", "anyOf"):
         return "missing", "is required for this repository type", ""
     if keyword == "const":
         return "invalid", f"{value} does not match the repository type", ""
@@ -76,8 +76,11 @@ def check(repo_type: str, settings: dict[str, Setting]) -> list[Problem]:
     instance = {name: s.value for name, s in settings.items()}
     problems = []
     for error in _validator(repo_type).iter_errors(instance):
+        alternative = ""
         if error.validator == "required":
             name = error.message.split("'")[1]
+        elif error.validator == "anyOf" and not error.absolute_path:  # either name is required
+            name, alternative = (s["required"][0] for s in error.schema["anyOf"])
         else:
             name = str(error.absolute_path[0]) if error.absolute_path else "environment"
         variable = catalogue.BY_NAME.get(name)
@@ -86,6 +89,7 @@ def check(repo_type: str, settings: dict[str, Setting]) -> list[Problem]:
         if code == "missing":
             hint = f"set {name}" + (f", e.g. {name}={variable.example}" if variable and
                                     variable.example and not secret else "")
+            hint += f" (or pgBackRest's own name, {alternative})" if alternative else ""
         source = settings[name].source if name in settings else ""
         problems.append(Problem(name, message, hint=hint, code=code, source=source))
     return problems

@@ -85,7 +85,7 @@ def type_schema(repo_type: str) -> dict[str, Any]:
     type_var = catalogue.BY_NAME[catalogue.TYPE_VARIABLE]
     type_prop = dict(_variable_schema(type_var), const=repo_type)
     type_prop.pop("enum", None)
-    required = [v.name for v in own if repo_type in v.required_for and not _conditional(v)]
+    required = [v for v in own if repo_type in v.required_for and not _conditional(v)]
     schema: dict[str, Any] = {
         "$schema": DIALECT,
         "$id": BASE_URI + repo_type,
@@ -96,8 +96,9 @@ def type_schema(repo_type: str) -> dict[str, Any]:
                        **{v.name: _variable_schema(v) for v in own}},
     }
     if repo_type != "none":
-        schema["required"] = [catalogue.TYPE_VARIABLE, *required]
-    conditions = [_required_unless(v) for v in own if repo_type in v.required_for and _conditional(v)]
+        schema["required"] = [catalogue.TYPE_VARIABLE]
+    conditions = [_required(v) for v in required]
+    conditions += [_required_unless(v) for v in own if repo_type in v.required_for and _conditional(v)]
     if conditions:
         schema["allOf"] += conditions
     return schema
@@ -111,6 +112,14 @@ def _conditional(variable: catalogue.Variable) -> dict[str, Any] | None:
     return depend
 
 
+def _required(variable: catalogue.Variable) -> dict[str, Any]:
+    """The guide's name or pgBackRest's own (AWS_S3_BUCKET or PGBACKREST_REPO1_S3_BUCKET)."""
+    if variable.option is None:
+        return {"required": [variable.name]}
+    own = option_table.options()[variable.option].env_name(1)
+    return {"anyOf": [{"required": [variable.name]}, {"required": [own]}]}
+
+
 def _required_unless(variable: catalogue.Variable) -> dict[str, Any]:
     """Required while the key-type option it depends on is unset (its default) or allows it."""
     depend = _conditional(variable) or {}
@@ -118,7 +127,7 @@ def _required_unless(variable: catalogue.Variable) -> dict[str, Any]:
     return {
         "if": {"required": [selector],
                "properties": {selector: {"not": {"enum": depend["values"]}}}},
-        "else": {"required": [variable.name]},
+        "else": _required(variable),
     }
 
 

@@ -26,8 +26,10 @@ def test_required_variables_of_a_type() -> None:
 
 def test_missing_hint_has_an_example_unless_secret() -> None:
     problems = {p.variable: p for p in schema_check.check("s3", settings({"PGBACKREST_REPO1_TYPE": "s3"}))}
-    assert problems["AWS_S3_BUCKET"].hint == "set AWS_S3_BUCKET, e.g. AWS_S3_BUCKET=your-backup-bucket"
-    assert problems["AWS_SECRET_ACCESS_KEY"].hint == "set AWS_SECRET_ACCESS_KEY"
+    assert problems["AWS_S3_BUCKET"].hint == ("set AWS_S3_BUCKET, e.g. AWS_S3_BUCKET=your-backup-bucket"
+                                              " (or pgBackRest's own name, PGBACKREST_REPO1_S3_BUCKET)")
+    assert problems["AWS_SECRET_ACCESS_KEY"].hint == ("set AWS_SECRET_ACCESS_KEY (or pgBackRest's "
+                                                      "own name, PGBACKREST_REPO1_S3_KEY_SECRET)")
 
 
 def test_pattern_error_quotes_plain_values_and_hides_secrets() -> None:

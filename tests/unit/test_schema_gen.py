@@ -42,9 +42,14 @@ def test_required_per_type_comes_from_the_catalogue() -> None:
         expected = {v.name for v in catalogue.VARIABLES if repo_type in v.required_for}
         validator = jsonschema.Draft202012Validator(
             schema, registry=_registry())
-        missing = {e.message.split("'")[1] for e in validator.iter_errors({catalogue.TYPE_VARIABLE: repo_type})
-                   if e.validator == "required"}
+        errors = list(validator.iter_errors({catalogue.TYPE_VARIABLE: repo_type}))
+        # each required option by the guide's name or pgBackRest's own (anyOf of two requireds)
+        missing = {e.schema["anyOf"][0]["required"][0] for e in errors if e.validator == "anyOf"}
+        missing |= {e.message.split("'")[1] for e in errors if e.validator == "required"}
         assert missing == expected, repo_type
+        own = {e.schema["anyOf"][1]["required"][0] for e in errors if e.validator == "anyOf"}
+        assert own == {option_table.options()[catalogue.BY_NAME[n].option].env_name(1)  # type: ignore[index]
+                       for n in expected}
     assert "required" not in schema_gen.type_schema("none")
 
 

@@ -12,7 +12,7 @@ from setup_service import catalogue, option_table
 from setup_service.env_sources import Setting
 from setup_service.problems import Severity
 from setup_service.validate import validate
-from tests.unit.support import (AZURE, GCS, GCS_KEY, GCS_KEY_PATH, MOUNT, POSIX, S3, check, errors_of,
+from tests.unit.support import (AZURE, GCS, GCS_KEY, GCS_KEY_BYTES, GCS_KEY_PATH, MOUNT, POSIX, S3, check, errors_of,
                                 keyed, only, reader, repo_options, warnings_of)
 
 
@@ -725,3 +725,53 @@ def test_a_repository_retention_overrides_the_every_repository_default() -> None
     assert errors_of(outcome) == [] and warnings_of(outcome) == []
     assert repo_options(outcome, 1)["repo1-retention-full"] == "10"
     assert repo_options(outcome, 2)["repo2-retention-full"] == "5"
+
+
+@pytest.mark.parametrize("region", ["RegionOne", "garage", "default", "eu_west"])
+def test_any_region_goes_with_a_custom_endpoint(region: str) -> None:
+    outcome = check({**S3, "AWS_REGION": region, "AWS_S3_ENDPOINT": "https://objects.example.net"})
+    assert errors_of(outcome) == []
+    assert repo_options(outcome, 1)["repo1-s3-region"] == region
+
+
+def test_regionone_without_an_endpoint_is_not_an_aws_region() -> None:
+    assert _error_keys({**S3, "AWS_REGION": "RegionOne"}) == {("AWS_REGION", "format", "error")}
+
+
+# --- pgBackRest's own names for the options the guide names ------------------------------------
+
+_OWN_S3 = {"PGBACKREST_REPO1_S3_BUCKET": "bucket-one", "PGBACKREST_REPO1_S3_KEY": "AKIAOWN",
+           "PGBACKREST_REPO1_S3_KEY_SECRET": "own/secret"}
+
+
+def test_pgbackrests_own_names_satisfy_required() -> None:
+    env = {k: v for k, v in S3.items()
+           if k not in ("AWS_S3_BUCKET", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+    outcome = check({**env, **_OWN_S3})
+    assert errors_of(outcome) == [] and warnings_of(outcome) == []
+    options = repo_options(outcome, 1)
+    assert (options["repo1-s3-bucket"], options["repo1-s3-key"]) == ("bucket-one", "AKIAOWN")
+
+
+def test_both_spellings_with_one_value_are_fine() -> None:
+    outcome = check({**S3, "PGBACKREST_REPO1_S3_BUCKET": S3["AWS_S3_BUCKET"]})
+    assert errors_of(outcome) == []
+
+
+def test_both_spellings_with_different_values_name_both() -> None:
+    outcome = check({**S3, "PGBACKREST_REPO1_S3_BUCKET": "another-bucket"})
+    assert keyed(errors_of(outcome)) == {("PGBACKREST_REPO1_S3_BUCKET", "conflict", "error")}
+    problem = only(outcome.problems, "PGBACKREST_REPO1_S3_BUCKET")[0]
+    assert "AWS_S3_BUCKET" in problem.message + problem.hint
+
+
+def test_a_missing_option_names_both_spellings() -> None:
+    env = {k: v for k, v in S3.items() if k != "AWS_S3_BUCKET"}
+    problem = only(check(env).problems, "AWS_S3_BUCKET")[0]
+    assert problem.code == "missing" and "PGBACKREST_REPO1_S3_BUCKET" in problem.hint
+
+
+def test_gcs_key_by_pgbackrests_own_name() -> None:
+    env = {k: v for k, v in GCS.items() if k != "GCS_KEY"}
+    outcome = check({**env, "PGBACKREST_REPO1_GCS_KEY": GCS_KEY_PATH}, files={GCS_KEY_PATH: GCS_KEY_BYTES})
+    assert errors_of(outcome) == []
