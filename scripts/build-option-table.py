@@ -57,6 +57,12 @@ def compact(opt: dict[str, Any]) -> dict[str, Any]:
         "section": opt["section"],
         "secure": opt["secure"],
         "internal": opt["internal"],
+        # What pgBackRest 2.45 (the images' version) says, where it differs from the newest:
+        # stop-auto became internal only in 2.58, repo-block left beta in 2.46.
+        "internal_2_45": old.get("internal", opt["internal"]),
+        "beta_2_45": old.get("beta", opt["beta"]),
+        "commands": sorted(opt["commands"] or {}),
+        "command_sections": "global:<command>" in opt["config_file_sections"],
         "required": bool(required_for & {"backup", "archive-push"}),
         "default": _default(opt),
         "allow": opt["allow_list"],

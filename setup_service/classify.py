@@ -23,11 +23,20 @@ class Assignment:
     index: int | None
     value: str
     secret: bool
+    command: str | None = None  # set in the [global:<command>] section
 
 
 def _did_you_mean(name: str) -> str:
     candidates = list(catalogue.BY_NAME)
-    if name.startswith(option_table.ENV_PREFIX):
+    parsed = option_table.parse_env_name(name) if name.startswith(option_table.ENV_PREFIX) else None
+    if parsed is not None and parsed.command is not None:
+        command_names = [option_table.command_env_prefix(c) for c in option_table.commands()]
+        prefix = name.split(option_table.COMMAND_SEPARATOR)[0] + option_table.COMMAND_SEPARATOR
+        close = difflib.get_close_matches(prefix, command_names, n=1, cutoff=0.8)
+        command = parsed.command if parsed.command in option_table.commands() else (
+            option_table.parse_env_name(close[0] + "X").command if close else None)
+        candidates = option_table.command_env_names(command) if command else []
+    elif name.startswith(option_table.ENV_PREFIX):
         match = _INDEX.match(name)
         candidates += option_table.all_env_names(int(match[2]) if match else 1)
     close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.8)
@@ -39,6 +48,10 @@ def _unknown(name: str, setting: Setting) -> Problem:
     hint = f"did you mean {guess}?" if guess else ""
     if name.startswith(option_table.ENV_PREFIX):
         parsed = option_table.parse_env_name(name)
+        if parsed.command is not None and parsed.command not in option_table.commands():
+            return Problem(name, f"{parsed.command!r} is not a pgBackRest command", code="unknown",
+                           source=setting.source, hint=hint or "PGBACKREST_<COMMAND>__<OPTION> "
+                           "sets an option for one command, e.g. PGBACKREST_ARCHIVE_PUSH__PROCESS_MAX")
         renamed = option_table.deprecated_alias(parsed.option)
         if renamed:
             match = _INDEX.match(name)
@@ -54,25 +67,65 @@ def _unknown(name: str, setting: Setting) -> Problem:
                    severity=Severity.WARNING, hint="remove it if you meant something else")
 
 
+def _command_problem(name: str, option: Option, command: str, setting: Setting) -> Problem | None:
+    """Why the option cannot go in the [global:<command>] section, if it cannot."""
+    def problem(message: str, hint: str, code: str = "misplaced") -> Problem:
+        return Problem(name, message, hint=hint, code=code, source=setting.source)
+
+    plain = option.env_name(1 if option.group else None)
+    if option.section == "command-line":
+        return None  # refused below, as for the plain name
+    if option.group or not option.command_sections:
+        return problem(f"{option.name} cannot be set per command", f"use {plain}")
+    if command not in option.commands:
+        return problem(f"{option.name} is not an option of the {command} command",
+                       "it applies to: " + ", ".join(option.commands) + f"; or use {plain}",
+                       "invalid")
+    return None
+
+
+def _renamed(name: str, setting: Setting) -> list[Assignment | Problem]:
+    """A deprecated name pgBackRest 2.45 still accepts (db-path, retention-full,
+    repo1-s3-verify-ssl): published under its current name, with a warning."""
+    parsed = option_table.parse_env_name(name)
+    current = option_table.deprecated_alias(parsed.option) if parsed.command is None else None
+    if current is None:
+        return [_unknown(name, setting)]
+    option = option_table.options()[current]
+    index = (parsed.index or 1) if option.group else None
+    match = _INDEX.match(name)
+    if match and option.group:
+        index = int(match[2])
+    new = option.env_name(index)
+    warning = Problem(name, f"is pgBackRest's deprecated name of {option.key(index)}; it is "
+                      "published under the current name", hint=f"rename it to {new}",
+                      code="deprecated", source=setting.source, severity=Severity.WARNING)
+    return [warning, Assignment(name, option, index, setting.value, option.secure)]
+
+
 def _generic(name: str, setting: Setting) -> Assignment | Problem:
     parsed = option_table.parse_env_name(name)
     if not parsed.known:
         return _unknown(name, setting)
     option = option_table.options()[parsed.option]
+    if parsed.command is not None:
+        problem = _command_problem(name, option, parsed.command, setting)
+        if problem is not None:
+            return problem
     if option.group and parsed.index is None:
         return Problem(name, "needs an index", code="unknown", source=setting.source,
                        hint=f"use {option.env_name(1)}")
     if parsed.index is not None and not 1 <= parsed.index <= option_table.INDEX_MAX:
         return Problem(name, f"index {parsed.index} is out of range", code="invalid",
                        source=setting.source, hint=f"use an index from 1 to {option_table.INDEX_MAX}")
-    if option.internal:
+    if not option_table.settable(option) and option.section != "command-line":
         return Problem(name, "is an internal pgBackRest option", code="unknown",
                        source=setting.source, hint="remove it")
     if option.section == "command-line":
         return Problem(name, "is a command-line option of pgBackRest and cannot be set in its "
                        "configuration file", code="misplaced", source=setting.source,
                        hint="pass it on the pgbackrest command line instead, and remove it here")
-    return Assignment(name, option, parsed.index, setting.value, option.secure)
+    return Assignment(name, option, parsed.index, setting.value, option.secure, parsed.command)
 
 
 def classify(settings: dict[str, Setting]) -> tuple[list[Assignment], list[Problem]]:
@@ -87,9 +140,17 @@ def classify(settings: dict[str, Setting]) -> tuple[list[Assignment], list[Probl
                 index = 1 if option.group else None
                 assignments.append(Assignment(name, option, index, setting.value, variable.secret))
             continue
-        result = _generic(name, setting) if name.startswith(option_table.ENV_PREFIX) \
-            else _unknown(name, setting)
-        (assignments if isinstance(result, Assignment) else problems).append(result)  # type: ignore[arg-type]
+        if not name.startswith(option_table.ENV_PREFIX):
+            results: list[Assignment | Problem] = [_unknown(name, setting)]
+        elif not option_table.parse_env_name(name).known:
+            results = _renamed(name, setting)
+        else:
+            results = [_generic(name, setting)]
+        for result in results:
+            if isinstance(result, Assignment):
+                assignments.append(result)
+            else:
+                problems.append(result)
     return assignments, problems + _conflicts(assignments, settings)
 
 
@@ -102,7 +163,7 @@ def _conflicts(assignments: list[Assignment], settings: dict[str, Setting]) -> l
         friendly = catalogue.BY_NAME.get(a.variable)
         if friendly is not None and friendly.every_repo:
             continue
-        key = a.option.key(a.index)
+        key = (f"{a.command}:" if a.command else "") + a.option.key(a.index)
         if key in seen and settings[seen[key]].value == a.value:
             continue  # both spellings, one value: nothing to choose between
         if key in seen:

@@ -32,6 +32,10 @@ class Option:
     section: str  # global, stanza, command-line
     secure: bool
     internal: bool
+    internal_2_45: bool  # as pgBackRest 2.45 has it (stop-auto: internal only from 2.58)
+    beta_2_45: bool  # needs beta=y in 2.45 (repo-block)
+    commands: tuple[str, ...]  # the commands the option is valid for
+    command_sections: bool  # may be set in a [global:<command>] section
     required: bool  # required by backup/archive-push when its depend holds and no default
     default: Any
     allow: tuple[str, ...] | None
@@ -62,11 +66,15 @@ def options() -> dict[str, Option]:
     table = {}
     for name, spec in raw.items():
         spec = dict(spec)
-        for field in ("allow", "allow_2_45", "deprecated"):
+        for field in ("allow", "allow_2_45", "deprecated", "commands"):
             if spec[field] is not None:
                 spec[field] = tuple(spec[field])
         table[name] = Option(name=name, **spec)
     return table
+
+
+# PGBACKREST_<COMMAND>__<OPTION>: the option in the [global:<command>] section.
+COMMAND_SEPARATOR = "__"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,11 +82,31 @@ class ParsedName:
     option: str  # unindexed option name as in the table, or the raw name when unknown
     index: int | None
     known: bool
+    command: str | None = None  # archive-push for PGBACKREST_ARCHIVE_PUSH__PROCESS_MAX
+
+
+@functools.lru_cache(maxsize=1)
+def commands() -> frozenset[str]:
+    """Every pgBackRest command some option is valid for."""
+    return frozenset(c for option in options().values() for c in option.commands)
+
+
+def command_env_prefix(command: str) -> str:
+    return ENV_PREFIX + command.upper().replace("-", "_") + COMMAND_SEPARATOR
 
 
 def parse_env_name(variable: str) -> ParsedName:
-    """Map PGBACKREST_REPO2_S3_BUCKET to (repo-s3-bucket, 2)."""
-    key = variable[len(ENV_PREFIX):].lower().replace("_", "-")
+    """Map PGBACKREST_REPO2_S3_BUCKET to (repo-s3-bucket, 2), and
+    PGBACKREST_ARCHIVE_PUSH__PROCESS_MAX to (process-max, command archive-push)."""
+    rest = variable[len(ENV_PREFIX):]
+    if COMMAND_SEPARATOR in rest:
+        command_part, _, option_part = rest.partition(COMMAND_SEPARATOR)
+        command = command_part.lower().replace("_", "-")
+        parsed = parse_env_name(ENV_PREFIX + option_part)
+        if COMMAND_SEPARATOR in option_part:
+            return ParsedName(rest.lower(), None, False, command)
+        return ParsedName(parsed.option, parsed.index, parsed.known and command in commands(), command)
+    key = rest.lower().replace("_", "-")
     table = options()
     match = _INDEXED.match(key)
     if match and f"{match[1]}-{match[3]}" in table:
@@ -101,4 +129,20 @@ def deprecated_alias(name: str) -> str | None:
 def all_env_names(index: int = 1) -> list[str]:
     """Every settable option's environment name, with group options at the given index."""
     return sorted(o.env_name(index if o.group else None) for o in options().values()
-                  if not o.internal and o.section != "command-line")
+                  if settable(o))
+
+
+def settable(option: Option) -> bool:
+    """Whether a user may set the option in a config file. Internal options are refused unless
+    they are public in pgBackRest 2.45 (the images' version: stop-auto became internal in 2.58) or
+    in the newest release (pg-version-force); beta itself is internal, but 2.45's beta options
+    (repo-block) cannot be used without it."""
+    internal = option.internal and option.internal_2_45 and option.name != "beta"
+    return not internal and option.section != "command-line"
+
+
+def command_env_names(command: str) -> list[str]:
+    """The environment names of the options a [global:<command>] section may hold."""
+    return sorted(command_env_prefix(command) + o.env_name(None)[len(ENV_PREFIX):]
+                  for o in options().values()
+                  if settable(o) and o.command_sections and command in o.commands and not o.group)

@@ -66,9 +66,17 @@ def _option_pattern(option: option_table.Option) -> str:
     return f"^{option_table.ENV_PREFIX}{name}$"
 
 
+def _command_pattern(option: option_table.Option) -> str:
+    """PGBACKREST_<COMMAND>__<OPTION> for the commands the option may be set for."""
+    commands = "|".join(c.upper().replace("-", "_") for c in option.commands)
+    return (f"^{option_table.ENV_PREFIX}(?:{commands}){option_table.COMMAND_SEPARATOR}"
+            f"{option.name.upper().replace('-', '_')}$")
+
+
 def common_schema() -> dict[str, Any]:
-    settable = [o for o in option_table.options().values()
-                if not o.internal and o.section != "command-line"]
+    settable = [o for o in option_table.options().values() if option_table.settable(o)]
+    per_command = {_command_pattern(o): _option_schema(o) for o in settable
+                   if o.command_sections and not o.group and o.commands}
     return {
         "$schema": DIALECT,
         "$id": BASE_URI + "common",
@@ -76,7 +84,8 @@ def common_schema() -> dict[str, Any]:
         "type": "object",
         "properties": {v.name: _variable_schema(v) for v in catalogue.VARIABLES
                        if not v.repo_types and v.name != catalogue.TYPE_VARIABLE},
-        "patternProperties": {_option_pattern(o): _option_schema(o) for o in settable},
+        "patternProperties": {**{_option_pattern(o): _option_schema(o) for o in settable},
+                              **per_command},
     }
 
 

@@ -14,7 +14,7 @@ _DERIVED = ("repo-s3-endpoint",)  # filled in from the region when unset
 
 
 def _all_scopes(builder: ScopeBuilder) -> list[Scope]:
-    return [builder.glob, *builder.pgs.values(), *builder.repos.values()]
+    return [builder.glob, *builder.pgs.values(), *builder.repos.values(), *builder.commands.values()]
 
 
 def _repo_type_mismatch(scope: Scope, name: str) -> bool:
@@ -142,6 +142,19 @@ def check(builder: ScopeBuilder) -> None:
     for scope in _all_scopes(builder):
         _files(builder, scope)
     _posix_paths(builder)
+    _beta(builder)
+
+
+def _beta(builder: ScopeBuilder) -> None:
+    """2.45's beta options (repo-block) need beta=y, which must be asked for explicitly."""
+    if builder.glob.get("beta") == "y":
+        return
+    for scope in _all_scopes(builder):
+        for name, a in scope.origin.items():
+            if a.option.beta_2_45 and name != "beta":
+                builder.add(a.variable, f"{name} is a beta feature in pgBackRest {DEBIAN_12}",
+                            "set PGBACKREST_BETA=y to use it (pgBackRest refuses it otherwise)",
+                            "beta")
 
 
 def _pairs(scope: Scope, first: tuple[str, ...] = ()) -> list[tuple[str, str]]:
@@ -157,17 +170,21 @@ ARCHIVE_GET_RACE = "pgbackrest/pgbackrest issue 2423"
 
 
 def _command_sections(builder: ScopeBuilder) -> dict[str, list[tuple[str, str]]]:
-    """[global:<command>] sections: async archive-get off unless the user asked for it."""
-    if builder.glob.get("archive-async") != "y":
-        return {}
-    chosen = builder.glob.origin.get("archive-async")
+    """[global:<command>] sections: the user's, and async archive-get off unless they chose it."""
+    sections = {command: _pairs(scope) for command, scope in sorted(builder.commands.items())
+                if scope.values}
+    get = builder.commands.get("archive-get", Scope(None, parent=builder.glob))
+    if get.get("archive-async") != "y":
+        return sections
+    chosen = get.origin.get("archive-async") or builder.glob.origin.get("archive-async")
     if chosen is None:
-        return {"archive-get": [("archive-async", "n")]}
-    builder.add(chosen.variable, f"also makes archive-get asynchronous, which in pgBackRest "
+        sections.setdefault("archive-get", []).insert(0, ("archive-async", "n"))
+        return sections
+    builder.add(chosen.variable, f"makes archive-get asynchronous, which in pgBackRest "
                 f"{DEBIAN_12} can race for its lock and end a restore early ({ARCHIVE_GET_RACE}, "
                 "fixed in 2.59.0)", "unset it: the job then archives asynchronously and fetches "
                 "WAL synchronously", "version", Severity.WARNING)
-    return {}
+    return sections
 
 
 def result(builder: ScopeBuilder) -> dict[str, Any] | None:

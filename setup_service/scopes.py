@@ -72,6 +72,7 @@ class ScopeBuilder:
         self.glob = Scope(None)
         self.pgs: dict[int, Scope] = {}
         self.repos: dict[int, Scope] = {}
+        self.commands: dict[str, Scope] = {}  # [global:<command>] sections
         self.files: list[dict[str, Any]] = []
 
     def add(self, variable: str, message: str, hint: str = "", code: str = "invalid",
@@ -94,6 +95,8 @@ class ScopeBuilder:
                 self.repos[a.index or 1] = Scope(a.index, {"repo-type": [a.value]}, parent=self.glob)
 
     def _scope_for(self, a: Assignment, missing_type: set[int]) -> Scope | None:
+        if a.command is not None:
+            return self.commands.setdefault(a.command, Scope(None, parent=self.glob))
         if a.option.group == "pg" or a.option.section == "stanza":
             return self.pgs.setdefault(a.index or 1, Scope(a.index or 1, parent=self.glob))
         if a.option.group != "repo":
@@ -129,7 +132,7 @@ class ScopeBuilder:
 
     def normalise(self) -> None:
         """Check and normalise every user value, with the whole scope (defaults too) as context."""
-        for scope in [self.glob, *self.pgs.values(), *self.repos.values()]:
+        for scope in [self.glob, *self.pgs.values(), *self.repos.values(), *self.commands.values()]:
             context = scope.flat()
             for name, a in list(scope.origin.items()):
                 try:

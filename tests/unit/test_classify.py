@@ -67,9 +67,11 @@ def test_unknown_pgbackrest_option_without_a_close_name() -> None:
     ("PGBACKREST_REPO2_S3_VERIFY_SSL", "PGBACKREST_REPO2_STORAGE_VERIFY_TLS"),
 ])
 def test_renamed_option_hints_the_new_name(name: str, new: str) -> None:
-    _, problems = _run({name: "x"})
-    assert [(p.variable, p.code, p.severity) for p in problems] == [(name, "unknown", Severity.ERROR)]
-    assert problems[0].hint == f"this pgBackRest option was renamed: use {new}"
+    """Deprecated names pgBackRest 2.45 still accepts set the current option, with a warning."""
+    assignments, problems = _run({name: "x"})
+    assert [(p.variable, p.code, p.severity) for p in problems] == [(name, "deprecated", Severity.WARNING)]
+    assert problems[0].hint == f"rename it to {new}"
+    assert [(a.variable, a.option.env_name(a.index)) for a in assignments] == [(name, new)]
 
 
 @pytest.mark.parametrize("name", ["PGBACKREST_TYPE", "PGBACKREST_STANZA_X", "PGBACKREST_CONFIG",

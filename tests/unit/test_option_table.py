@@ -88,8 +88,11 @@ def test_all_env_names_only_settable_options() -> None:
     assert "PGBACKREST_PROCESS_MAX" in names
     assert "PGBACKREST_STANZA" not in names  # command-line
     assert "PGBACKREST_TYPE" not in names  # command-line
-    internal = [o.env_name(2 if o.group else None) for o in option_table.options().values() if o.internal]
+    internal = [o.env_name(2 if o.group else None) for o in option_table.options().values()
+                if o.internal and o.internal_2_45 and o.name != "beta"]
     assert internal and not set(internal) & set(names)
+    # internal only after 2.45, the images' version: stop-auto (2.58); beta for repo-block
+    assert {"PGBACKREST_STOP_AUTO", "PGBACKREST_BETA"} <= set(names)
     assert names == sorted(names)
 
 

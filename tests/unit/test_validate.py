@@ -13,7 +13,7 @@ from setup_service.env_sources import Setting
 from setup_service.problems import Severity
 from setup_service.validate import validate
 from tests.unit.support import (AZURE, GCS, GCS_KEY, GCS_KEY_BYTES, GCS_KEY_PATH, MOUNT, POSIX, S3, check, errors_of,
-                                keyed, only, reader, repo_options, warnings_of)
+                                keyed, only, reader, rendered_options, repo_options, warnings_of)
 
 
 def _error_keys(env: dict[str, str], **kwargs: object) -> set[tuple[str, str, str]]:
@@ -290,9 +290,11 @@ def test_command_line_only_option() -> None:
 
 
 def test_renamed_option() -> None:
-    outcome = check({**S3, "PGBACKREST_REPO1_S3_CA_FILE": "/certs/ca.pem"})
-    assert keyed(errors_of(outcome)) == {("PGBACKREST_REPO1_S3_CA_FILE", "unknown", "error")}
+    """A name pgBackRest 2.45 still accepts works, with a warning that names the new one."""
+    outcome = check({**S3, "PGBACKREST_REPO1_S3_CA_FILE": "/certs/ca.pem"}, files={"/certs/ca.pem": b"-----BEGIN CERTIFICATE-----\n"})
+    assert keyed(outcome.problems) == {("PGBACKREST_REPO1_S3_CA_FILE", "deprecated", "warning")}
     assert "PGBACKREST_REPO1_STORAGE_CA_FILE" in only(outcome.problems, "PGBACKREST_REPO1_S3_CA_FILE")[0].hint
+    assert repo_options(outcome, 1)["repo1-storage-ca-file"].endswith("/files/repo1-storage-ca-file.pem")
 
 
 def test_unrelated_aws_variable_is_only_a_warning() -> None:
@@ -554,7 +556,8 @@ def test_mount_path_is_used_for_published_files() -> None:
     {"PGBACKREST_ARCHIVE_MODE_CHECK": "n"},  # archive-check defaults to y
     {"PGBACKREST_TCP_KEEP_ALIVE_COUNT": "3"},  # sck-keep-alive defaults to y
     {"PGBACKREST_REPO1_HARDLINK": "y"},  # repo-bundle defaults to n
-    {"PGBACKREST_REPO1_BUNDLE": "y", "PGBACKREST_REPO1_BUNDLE_SIZE": "20MiB", "PGBACKREST_REPO1_BLOCK": "y"},
+    {"PGBACKREST_REPO1_BUNDLE": "y", "PGBACKREST_REPO1_BUNDLE_SIZE": "20MiB", "PGBACKREST_REPO1_BLOCK": "y",
+     "PGBACKREST_BETA": "y"},  # repo-block is beta in 2.45
     {"PGBACKREST_PG1_HOST": "db.internal"},  # pg-local (internal) defaults to n
 ], ids=["archive-mode-check", "tcp-keep-alive", "hardlink", "bundle", "pg-host"])
 def test_options_with_a_boolean_dependency(env: dict[str, str]) -> None:
@@ -775,3 +778,71 @@ def test_gcs_key_by_pgbackrests_own_name() -> None:
     env = {k: v for k, v in GCS.items() if k != "GCS_KEY"}
     outcome = check({**env, "PGBACKREST_REPO1_GCS_KEY": GCS_KEY_PATH}, files={GCS_KEY_PATH: GCS_KEY_BYTES})
     assert errors_of(outcome) == []
+
+
+# --- [global:<command>] sections: PGBACKREST_<COMMAND>__<OPTION> --------------------------------
+
+def test_command_sections_are_rendered() -> None:
+    config = rendered_options(check({**POSIX, "PGBACKREST_ARCHIVE_PUSH__PROCESS_MAX": "4",
+                                     "PGBACKREST_ARCHIVE_PUSH__COMPRESS_LEVEL": "3",
+                                     "PGBACKREST_RESTORE__PROCESS_MAX": "6"}))
+    assert config["global:archive-push"] == {"compress-level": ["3"], "process-max": ["4"]}
+    assert config["global:restore"] == {"process-max": ["6"]}
+    assert config["global"]["process-max"] == ["2"]  # the default for every other command
+
+
+@pytest.mark.parametrize("name, code, words", [
+    ("PGBACKREST_RESTORE__COMPRESS_LEVEL", "invalid", "not an option of the restore command"),
+    ("PGBACKREST_BACKUP__STANZA", "misplaced", "command-line option"),
+    ("PGBACKREST_BACKUP__PG1_PATH", "misplaced", "cannot be set per command"),
+    ("PGBACKREST_ARCHIVE_PUSHH__PROCESS_MAX", "unknown", "not a pgBackRest command"),
+    ("PGBACKREST_ARCHIVE_PUSH__PROCES_MAX", "unknown", "not a pgBackRest option"),
+])
+def test_command_sections_are_validated(name: str, code: str, words: str) -> None:
+    outcome = check({**POSIX, name: "3"})
+    assert keyed(errors_of(outcome)) == {(name, code, "error")}
+    assert words in only(outcome.problems, name)[0].message
+
+
+def test_command_section_typos_get_a_hint() -> None:
+    hint = only(check({**POSIX, "PGBACKREST_ARCHIVE_PUSHH__PROCESS_MAX": "4"}).problems,
+                "PGBACKREST_ARCHIVE_PUSHH__PROCESS_MAX")[0].hint
+    assert hint == "did you mean PGBACKREST_ARCHIVE_PUSH__PROCESS_MAX?"
+
+
+def test_a_command_section_value_is_checked_like_any_other() -> None:
+    assert _error_keys({**POSIX, "PGBACKREST_ARCHIVE_PUSH__PROCESS_MAX": "many"}) == {
+        ("PGBACKREST_ARCHIVE_PUSH__PROCESS_MAX", "format", "error")}
+
+
+def test_async_archive_get_asked_for_in_its_own_section_is_kept_with_a_warning() -> None:
+    outcome = check({**POSIX, "PGBACKREST_ARCHIVE_GET__ARCHIVE_ASYNC": "y"})
+    assert rendered_options(outcome)["global:archive-get"] == {"archive-async": ["y"]}
+    assert keyed(warnings_of(outcome)) == {("PGBACKREST_ARCHIVE_GET__ARCHIVE_ASYNC", "version", "warning")}
+
+
+# --- pgBackRest 2.45's options: deprecated names, stop-auto, beta ------------------------------
+
+@pytest.mark.parametrize("name, key, section", [
+    ("PGBACKREST_DB_PATH", "pg1-path", "salespider"),
+    ("PGBACKREST_RETENTION_FULL", "repo1-retention-full", "global"),
+    ("PGBACKREST_REPO1_S3_VERIFY_SSL", "repo1-storage-verify-tls", "global"),
+])
+def test_deprecated_names_are_published_under_the_current_name(name: str, key: str, section: str) -> None:
+    value = "n" if "VERIFY" in name else ("/srv/pg" if "PATH" in name else "4")
+    outcome = check({**S3, name: value})
+    assert keyed(outcome.problems) == {(name, "deprecated", "warning")}
+    assert rendered_options(outcome)[section][key] == [value]
+
+
+def test_stop_auto_is_an_option_of_245() -> None:
+    outcome = check({**POSIX, "PGBACKREST_STOP_AUTO": "y"})
+    assert errors_of(outcome) == [] and rendered_options(outcome)["global"]["stop-auto"] == ["y"]
+
+
+def test_block_incremental_needs_beta() -> None:
+    env = {**POSIX, "PGBACKREST_REPO1_BUNDLE": "y", "PGBACKREST_REPO1_BLOCK": "y"}
+    assert _error_keys(env) == {("PGBACKREST_REPO1_BLOCK", "beta", "error")}
+    outcome = check({**env, "PGBACKREST_BETA": "y"})
+    assert errors_of(outcome) == []
+    assert rendered_options(outcome)["global"]["beta"] == ["y"]
