@@ -63,6 +63,8 @@ def compact(opt: dict[str, Any]) -> dict[str, Any]:
         "beta_2_45": old.get("beta", opt["beta"]),
         "commands": sorted(opt["commands"] or {}),
         "command_sections": "global:<command>" in opt["config_file_sections"],
+        # repo-path for repo1-path: pgBackRest still reads the pre-2.22 unindexed names
+        "unindexed": bool(opt.get("unindexed_name_accepted")),
         "required": bool(required_for & {"backup", "archive-push"}),
         "default": _default(opt),
         "allow": opt["allow_list"],

@@ -86,11 +86,17 @@ def _command_problem(name: str, option: Option, command: str, setting: Setting) 
 
 def _renamed(name: str, setting: Setting) -> list[Assignment | Problem]:
     """A deprecated name pgBackRest 2.45 still accepts (db-path, retention-full,
-    repo1-s3-verify-ssl): published under its current name, with a warning."""
+    repo1-s3-verify-ssl, repo-path): published under its current name, with a warning."""
     parsed = option_table.parse_env_name(name)
-    current = option_table.deprecated_alias(parsed.option) if parsed.command is None else None
+    if parsed.known:  # an unindexed repo-path
+        current: str | None = parsed.option
+    else:
+        current = option_table.deprecated_alias(parsed.option) if parsed.command is None else None
     if current is None:
         return [_unknown(name, setting)]
+    if current == "repo-type":  # the type chooses the schema: one name for it
+        return [Problem(name, "is pgBackRest's deprecated name of repo1-type", code="deprecated",
+                        hint=f"rename it to {catalogue.TYPE_VARIABLE}", source=setting.source)]
     option = option_table.options()[current]
     index = (parsed.index or 1) if option.group else None
     match = _INDEX.match(name)
@@ -101,6 +107,13 @@ def _renamed(name: str, setting: Setting) -> list[Assignment | Problem]:
                       "published under the current name", hint=f"rename it to {new}",
                       code="deprecated", source=setting.source, severity=Severity.WARNING)
     return [warning, Assignment(name, option, index, setting.value, option.secure)]
+
+
+def _deprecated_form(parsed: option_table.ParsedName) -> bool:
+    if not parsed.known:
+        return True
+    option = option_table.options()[parsed.option]
+    return bool(option.group and parsed.index is None and option.unindexed and parsed.command is None)
 
 
 def _generic(name: str, setting: Setting) -> Assignment | Problem:
@@ -142,7 +155,7 @@ def classify(settings: dict[str, Setting]) -> tuple[list[Assignment], list[Probl
             continue
         if not name.startswith(option_table.ENV_PREFIX):
             results: list[Assignment | Problem] = [_unknown(name, setting)]
-        elif not option_table.parse_env_name(name).known:
+        elif _deprecated_form(option_table.parse_env_name(name)):
             results = _renamed(name, setting)
         else:
             results = [_generic(name, setting)]

@@ -36,6 +36,7 @@ class Option:
     beta_2_45: bool  # needs beta=y in 2.45 (repo-block)
     commands: tuple[str, ...]  # the commands the option is valid for
     command_sections: bool  # may be set in a [global:<command>] section
+    unindexed: bool  # pgBackRest still reads the unindexed name (repo-path for repo1-path)
     required: bool  # required by backup/archive-push when its depend holds and no default
     default: Any
     allow: tuple[str, ...] | None

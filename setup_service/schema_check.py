@@ -80,7 +80,7 @@ def check(repo_type: str, settings: dict[str, Setting]) -> list[Problem]:
         if error.validator == "required":
             name = error.message.split("'")[1]
         elif error.validator == "anyOf" and not error.absolute_path:  # either name is required
-            name, alternative = (s["required"][0] for s in error.schema["anyOf"])
+            name, alternative = (s["required"][0] for s in error.schema["anyOf"][:2])
         else:
             name = str(error.absolute_path[0]) if error.absolute_path else "environment"
         variable = catalogue.BY_NAME.get(name)

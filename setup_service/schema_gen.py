@@ -125,8 +125,11 @@ def _required(variable: catalogue.Variable) -> dict[str, Any]:
     """The guide's name or pgBackRest's own (AWS_S3_BUCKET or PGBACKREST_REPO1_S3_BUCKET)."""
     if variable.option is None:
         return {"required": [variable.name]}
-    own = option_table.options()[variable.option].env_name(1)
-    return {"anyOf": [{"required": [variable.name]}, {"required": [own]}]}
+    option = option_table.options()[variable.option]
+    names = [variable.name, option.env_name(1)]
+    if option.unindexed:  # pgBackRest still reads PGBACKREST_REPO_S3_BUCKET (deprecated)
+        names.append(option.env_name(None))
+    return {"anyOf": [{"required": [name]} for name in names]}
 
 
 def _required_unless(variable: catalogue.Variable) -> dict[str, Any]:

@@ -199,7 +199,7 @@ def validate(settings: dict[str, Setting], *, mount_path: str,
     repo_type = _repo_type(collector)
     rejected = collector.failed  # a rejected value is not reported again by the schema
     collector.problems += [p for p in schema_check.check(repo_type, {
-        n: s for n, s in safe.items() if n not in {p.variable for p in name_problems}})
+        n: s for n, s in safe.items() if n not in {p.variable for p in errors(name_problems)}})
         if p.variable not in rejected]
     enabled = _backups_enabled(collector, repo_type)
     assignments = _off_type_warnings(collector, assignments, repo_type, enabled)

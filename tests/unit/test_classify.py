@@ -105,9 +105,23 @@ def test_index_out_of_range(name: str) -> None:
 
 
 def test_group_option_without_index() -> None:
-    _, problems = _run({"PGBACKREST_REPO_S3_BUCKET": "b-x"})
+    _, problems = _run({"PGBACKREST_REPO_S3_URI_STYLE": "path"})
     assert [(p.variable, p.code, p.hint) for p in problems] == \
-        [("PGBACKREST_REPO_S3_BUCKET", "unknown", "use PGBACKREST_REPO1_S3_BUCKET")]
+        [("PGBACKREST_REPO_S3_URI_STYLE", "unknown", "use PGBACKREST_REPO1_S3_URI_STYLE")]
+
+
+def test_unindexed_names_pgbackrest_still_reads_are_repo1() -> None:
+    """repo-s3-bucket without an index: pgBackRest before 2.22 wrote it so, and still reads it."""
+    assignments, problems = _run({"PGBACKREST_REPO_S3_BUCKET": "b-x"})
+    assert [(p.variable, p.code, p.severity) for p in problems] == \
+        [("PGBACKREST_REPO_S3_BUCKET", "deprecated", Severity.WARNING)]
+    assert [(a.option.key(a.index), a.value) for a in assignments] == [("repo1-s3-bucket", "b-x")]
+
+
+def test_the_unindexed_type_is_refused() -> None:
+    _, problems = _run({"PGBACKREST_REPO_TYPE": "s3"})
+    assert [(p.variable, p.code, p.severity, p.hint) for p in problems] == \
+        [("PGBACKREST_REPO_TYPE", "deprecated", Severity.ERROR, "rename it to PGBACKREST_REPO1_TYPE")]
 
 
 def test_two_variables_for_one_option_conflict() -> None:

@@ -236,8 +236,8 @@ def test_process_schema_prints_valid_json() -> None:
     assert proc.returncode == 0
     schema = json.loads(proc.stdout)
     assert schema["$id"] == "urn:setup-service:schema:s3"
-    assert {"anyOf": [{"required": ["AWS_S3_BUCKET"]}, {"required": ["PGBACKREST_REPO1_S3_BUCKET"]}]} \
-        in schema["allOf"]
+    assert {"anyOf": [{"required": ["AWS_S3_BUCKET"]}, {"required": ["PGBACKREST_REPO1_S3_BUCKET"]},
+                      {"required": ["PGBACKREST_REPO_S3_BUCKET"]}]} in schema["allOf"]
 
 
 def test_process_dry_run(tmp_path: Path) -> None:
