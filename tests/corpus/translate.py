@@ -15,6 +15,7 @@ import re
 from tests.property import pgbackrest_ini
 
 _TYPE_KEY = re.compile(r"^repo([0-9]*)-type$")
+_REPO_KEY = re.compile(r"^repo([0-9]+)-")
 
 
 @dataclasses.dataclass
@@ -51,6 +52,9 @@ def translate(text: str) -> Translation:
         env["PGBACKREST_STANZA"] = translation.stanza
     if "PGBACKREST_REPO_TYPE" in env:  # the one deprecated name the job does not take
         env["PGBACKREST_REPO1_TYPE"] = env.pop("PGBACKREST_REPO_TYPE")
-    if not any(_TYPE_KEY.match(k) for options in config.values() for k in options):
-        env["PGBACKREST_REPO1_TYPE"] = "posix"
+    # pgBackRest's default repository type is posix, for every index; the job wants it said.
+    keys = {k for options in config.values() for k in options}
+    typed = {m[1] or "1" for k in keys if (m := _TYPE_KEY.match(k))}
+    for index in sorted({m[1] for k in keys if (m := _REPO_KEY.match(k))} | {"1"} - typed):
+        env.setdefault(f"PGBACKREST_REPO{index}_TYPE", "posix")
     return translation
