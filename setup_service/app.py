@@ -11,7 +11,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
-from setup_service import env_sources, namespace, publish, render, selfcheck, status
+from setup_service import env_sources, identity, namespace, publish, render, selfcheck, status
+from setup_service.env_sources import Setting
 from setup_service.exit_codes import ExitCode
 from setup_service.problems import Problem, Severity, errors, exit_code_for
 from setup_service.validate import validate
@@ -28,6 +29,7 @@ class Request:
     owner: publish.Owner
     pgbackrest_check: bool = True
     dry_run: bool = False
+    allow_repository_change: bool = False
 
 
 @dataclasses.dataclass
@@ -79,10 +81,67 @@ def _owner(request: Request) -> tuple[publish.Owner | None, list[Problem]]:
 
 
 def prepare(environ: Mapping[str, str], env_file: Path | None,
-            mount_path: str) -> tuple[SetupConfig | None, list[Problem]]:
+            mount_path: str) -> tuple[SetupConfig | None, list[Problem], dict[str, Setting]]:
     settings, problems = env_sources.read_environment(environ, env_file)
     outcome = validate(settings, mount_path=mount_path, read_file=_read_file)
-    return outcome.config, problems + outcome.problems
+    return outcome.config, problems + outcome.problems, settings
+
+
+_TRUE = {"true", "yes", "y", "on", "1"}
+
+
+def _variable(change: identity.Change, settings: dict[str, Setting]) -> str:
+    """The variable the user would change for an identity option (the one they set, if any)."""
+    from setup_service import catalogue, option_table
+
+    if change.key == "stanza":
+        return "PGBACKREST_STANZA"
+    parsed = option_table.parse_env_name(option_table.ENV_PREFIX + change.key.upper().replace("-", "_"))
+    option = option_table.options()[parsed.option]
+    friendly = catalogue.BY_OPTION.get(option.name)
+    candidates = [friendly.name] if friendly and parsed.index == 1 else []
+    candidates.append(option.env_name(parsed.index))
+    if option.name == "repo-s3-endpoint" and parsed.index == 1:
+        candidates.append("AWS_REGION")  # the endpoint follows the region unless it is set
+    return next((c for c in candidates if c in settings), candidates[0])
+
+
+def identity_problems(published: dict[str, render.RenderedFile], files: dict[str, render.RenderedFile],
+                      settings: dict[str, Setting], allowed: bool) -> list[Problem]:
+    """A change of a repository's identity: refused, or (allowed) a warning."""
+    allowed = allowed or settings.get("SETUP_ALLOW_REPOSITORY_CHANGE", Setting("", "")).value.lower() in _TRUE
+    problems = []
+    for change in identity.changes(published, files):
+        variable = _variable(change, settings)
+        where = f"repository {change.index}" if change.index else "the stanza"
+        message = (f"changes {change.what} of {where} ({change.key}): the backups and WAL archive "
+                   "already published would become unreachable, breaking point-in-time recovery")
+        if allowed:
+            problems.append(Problem(variable, message + "; published anyway "
+                                    "(SETUP_ALLOW_REPOSITORY_CHANGE): a full backup is taken at once",
+                                    code="repository-change", severity=Severity.WARNING,
+                                    hint="remove SETUP_ALLOW_REPOSITORY_CHANGE now"))
+            continue
+        if change.key.endswith(("cipher-pass", "cipher-type")):
+            safe = ("pgBackRest cannot re-encrypt a repository: configure a new encrypted repository "
+                    "(PGBACKREST_REPO2_* with its own path or bucket) beside this one, let it take a "
+                    "full backup, then retire this one")
+        else:
+            safe = ("keep the old value; to move, add the new location as another repository "
+                    "(PGBACKREST_REPO2_*), let it take a full backup, then retire the old one")
+        problems.append(Problem(variable, message, code="repository-change",
+                                hint=safe + "; or set SETUP_ALLOW_REPOSITORY_CHANGE=true to switch "
+                                "now and start again from a new full backup"))
+    return problems
+
+
+def _change_record(problems: list[Problem], generation: int) -> dict[str, Any] | None:
+    changed = [p for p in problems if p.code == "repository-change"]
+    if not changed:
+        return None
+    keys = [p.message.split("(", 1)[1].split(")", 1)[0] for p in changed]
+    return {"generation": generation,
+            "changes": [{"key": k, "variable": p.variable} for k, p in zip(keys, changed)]}
 
 
 def _diff(output_dir: Path, files: dict[str, render.RenderedFile]) -> str:
@@ -97,7 +156,7 @@ def _diff(output_dir: Path, files: dict[str, render.RenderedFile]) -> str:
 
 
 def generate(request: Request, environ: Mapping[str, str]) -> Result:
-    config, problems = prepare(environ, request.env_file, request.mount_path)
+    config, problems, settings = prepare(environ, request.env_file, request.mount_path)
     if errors(problems) or config is None:
         return Result(exit_code_for(problems), status.build("invalid", config=None, problems=problems), problems)
     files = render.render(config)
@@ -108,6 +167,11 @@ def generate(request: Request, environ: Mapping[str, str]) -> Result:
         doc = status.build("invalid", config=config, problems=problems, check=check.as_dict())
         return Result(ExitCode.CONFIG, doc, problems)
     if request.dry_run:
+        problems += identity_problems(publish.current_files(request.output_dir), files, settings,
+                                      request.allow_repository_change)
+        if errors(problems):
+            doc = status.build("invalid", config=config, problems=problems, check=check.as_dict())
+            return Result(exit_code_for(problems), doc, problems)
         diff = _diff(request.output_dir, files)
         doc = status.build("dry-run", config=config, problems=problems, files=files,
                            content_hash=digest, check=check.as_dict())
@@ -115,12 +179,12 @@ def generate(request: Request, environ: Mapping[str, str]) -> Result:
         return Result(ExitCode.OK, doc, problems, diff)
     owner, owner_problems = _owner(request)
     problems += owner_problems
-    return _publish(request, config, files, digest, check, owner, problems)
+    return _publish(request, config, files, digest, check, owner, problems, settings)
 
 
 def _publish(request: Request, config: SetupConfig, files: dict[str, render.RenderedFile], digest: str,
              check: selfcheck.CheckResult, owner: publish.Owner | None,
-             problems: list[Problem]) -> Result:
+             problems: list[Problem], settings: dict[str, Setting]) -> Result:
     out = request.output_dir
     try:
         with publish.locked(out):
@@ -133,9 +197,18 @@ def _publish(request: Request, config: SetupConfig, files: dict[str, render.Rend
                                    content_hash=digest, generation=generation,
                                    check=check.as_dict(), output_dir=str(out))
                 return Result(ExitCode.OK, doc, problems)
+            # Compared under the lock, against what is published now.
+            problems += identity_problems(publish.current_files(out), files, settings,
+                                          request.allow_repository_change)
+            if errors(problems):
+                return Result(exit_code_for(problems), status.build(
+                    "invalid", config=config, problems=problems, check=check.as_dict()), problems)
             doc = status.build("written", config=config, problems=problems, files=files,
                                content_hash=digest, generation=generation + 1,
                                check=check.as_dict(), output_dir=str(out))
+            change = _change_record(problems, generation + 1)
+            if change is not None:
+                doc["repository_change"] = change
             publish.publish(out, files, status.dumps(doc), owner)
             return Result(ExitCode.OK, doc, problems)
     except publish.LockedError as exc:
@@ -150,19 +223,23 @@ def _publish(request: Request, config: SetupConfig, files: dict[str, render.Rend
 
 
 def validate_files(environ: Mapping[str, str], env_files: list[Path | None],
-                   check: bool) -> list[tuple[str, Result]]:
-    """validate: each env file on its own; nothing is written."""
+                   check: bool, against: Path | None = None) -> list[tuple[str, Result]]:
+    """validate: each env file on its own; nothing is written. With `against` (a copy or mount
+    of the target's published volume), a change of a repository's identity is refused too."""
     results = []
     for env_file in env_files:
-        config, problems = prepare(environ, env_file, namespace.DEFAULT_MOUNT_PATH)
+        config, problems, settings = prepare(environ, env_file, namespace.DEFAULT_MOUNT_PATH)
         label = str(env_file) if env_file else "environment"
         if errors(problems) or config is None:
             results.append((label, Result(exit_code_for(problems),
                                           status.build("invalid", config=None, problems=problems), problems)))
             continue
-        result = _check(check, render.render(config), config)
+        files = render.render(config)
+        result = _check(check, files, config)
         if result.result == "failed":
             problems.append(_REJECTED)
+        if against is not None:
+            problems += identity_problems(publish.current_files(against), files, settings, False)
         code = exit_code_for(problems)
         doc = status.build("valid" if code is ExitCode.OK else "invalid", config=config,
                            problems=problems, check=result.as_dict())

@@ -158,6 +158,10 @@ VARIABLES: tuple[Variable, ...] = (
              pattern=_COMPOSE_BYTES, used_by="compose", form='a size such as 256M or 1G'),
     Variable("BACKUP_CPU_RESERVATION", "Backup container CPU reservation.", "0.25",
              pattern=_CPUS, used_by="compose", form='a number of CPUs such as 0.25'),
+    Variable("SETUP_ALLOW_REPOSITORY_CHANGE", "Publish a change of a repository's identity "
+             "(type, path, bucket, container, account, endpoint, encryption, stanza, pg1-path) "
+             "although the backups already there become unreachable (--allow-repository-change). "
+             "Remove it again afterwards.", "false", pattern=_BOOL, form="true or false"),
     Variable("SETUP_OUTPUT_DIR", "Where generate publishes (same as --output-dir).",
              "/pgbackrest-config", used_by="cli"),
     Variable("SETUP_MOUNT_PATH", "Where the other containers mount the volume (--mount-path).",

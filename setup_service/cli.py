@@ -65,15 +65,18 @@ def main() -> None:
 @click.option("--owner", default=namespace.DEFAULT_OWNER, envvar="SETUP_OWNER", callback=_owner, show_default=True,
               help="UID:GID that owns files holding secrets (the postgres user of the consumers).")
 @click.option("--dry-run", is_flag=True, help="Show what would change (secrets redacted); write nothing.")
+@click.option("--allow-repository-change", is_flag=True,
+              help="Publish a change of a repository's identity (SETUP_ALLOW_REPOSITORY_CHANGE).")
 @check_option
 @format_option
 @debug_option
 def generate(env_file: Path | None, output_dir: Path, mount_path: str, owner: Any, dry_run: bool,
-             pgbackrest_check: bool, fmt: str, debug: bool) -> None:
+             allow_repository_change: bool, pgbackrest_check: bool, fmt: str, debug: bool) -> None:
     """Validate the environment and publish the config set atomically."""
     from setup_service import app, fingerprint, reporter
 
-    request = app.Request(env_file, output_dir, mount_path, owner, pgbackrest_check, dry_run)
+    request = app.Request(env_file, output_dir, mount_path, owner, pgbackrest_check, dry_run,
+                          allow_repository_change)
     result = _guarded(debug, lambda: app.generate(request, os.environ))
     if result.diff and fmt == "text":
         click.echo(result.diff, nl=False)
@@ -88,14 +91,19 @@ def generate(env_file: Path | None, output_dir: Path, mount_path: str, owner: An
               help="An env file to validate (repeatable); none: the process environment.")
 @click.option("--format", "fmt", type=click.Choice((*_FORMATS, "github")), default="text",
               show_default=True, help="text, json, or GitHub Actions annotations.")
+@click.option("--against", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="The target's published volume (a mount or a copy): also refuse a change of a "
+                   "repository's identity, as generate would.")
 @check_option
 @debug_option
-def validate(env_files: tuple[Path, ...], fmt: str, pgbackrest_check: bool, debug: bool) -> None:
+def validate(env_files: tuple[Path, ...], fmt: str, against: Path | None, pgbackrest_check: bool,
+             debug: bool) -> None:
     """Check env files for CI; writes nothing."""
     from setup_service import app, reporter
 
     targets: list[Path | None] = list(env_files) or [None]
-    results = _guarded(debug, lambda: app.validate_files(os.environ, targets, pgbackrest_check))
+    results = _guarded(debug, lambda: app.validate_files(os.environ, targets, pgbackrest_check,
+                                                         against))
     if fmt == "json":
         click.echo(json.dumps({label: r.doc for label, r in results}, indent=2, sort_keys=True))
     else:

@@ -104,6 +104,21 @@ def test_an_invalid_env_fails_config_and_leaves_the_services_alone(posix: Deploy
     posix.edit_env(BACKUP_RETENTION_FULL="3", AWS_S3_BUCKT=None)
 
 
+def test_a_repository_identity_change_is_refused_by_make_config(posix: Deployment) -> None:
+    before = posix.status()
+    started = {c: posix.state(c).started_at for c in (POSTGRES, BACKUP)}
+    posix.edit_env(PGBACKREST_STANZA="renamed")
+    result = posix.make("config", check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0 and ("Error 78" in output or "exit 78" in output), output
+    assert "PGBACKREST_STANZA" in output and "SETUP_ALLOW_REPOSITORY_CHANGE=true" in output
+    assert posix.status()["generation"] == before["generation"]
+    for container, at in started.items():
+        assert (posix.state(container).status, posix.state(container).started_at) == ("running", at)
+    posix.edit_env(PGBACKREST_STANZA=None)
+    posix.make("backup-check")
+
+
 def test_down_and_up_keeps_data_and_config(posix: Deployment) -> None:
     generation = posix.status()["generation"]
     posix.compose("down")

@@ -94,16 +94,20 @@ class Deployment:
 
     def publish(self, **changes: str) -> subprocess.CompletedProcess[str]:
         """Runs the setup job over settings() updated by changes ('' removes a variable)."""
+        result = self.generate(**changes)
+        assert result.returncode == 0, result.stdout + result.stderr
+        return result
+
+    def generate(self, *args: str, **changes: str) -> subprocess.CompletedProcess[str]:
+        """The setup job as publish() runs it, whatever its exit status."""
         settings = {**self.settings(), **changes}
         env_file = self.base / "setup.env"
         env_file.write_text("".join(f'{k}="{v}"\n' for k, v in settings.items() if v))
-        result = run([sys.executable, "-m", "setup_service", "generate",
-                      "--env-file", str(env_file), "--output-dir", str(self.config),
-                      "--mount-path", str(self.config), "--no-pgbackrest-check",
-                      "--owner", f"{self.user.uid}:{self.user.gid}"],
-                     cwd=REPO, env={"PATH": os.environ["PATH"], "HOME": str(self.base)})
-        assert result.returncode == 0, result.stdout + result.stderr
-        return result
+        return run([sys.executable, "-m", "setup_service", "generate",
+                    "--env-file", str(env_file), "--output-dir", str(self.config),
+                    "--mount-path", str(self.config), "--no-pgbackrest-check",
+                    "--owner", f"{self.user.uid}:{self.user.gid}", *args],
+                   cwd=REPO, env={"PATH": os.environ["PATH"], "HOME": str(self.base)})
 
     # -- running things as the unprivileged user -----------------------------------------
 

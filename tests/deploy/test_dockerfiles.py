@@ -95,5 +95,5 @@ def test_the_backup_image_runs_as_postgres_with_its_scripts() -> None:
     assert ("ENTRYPOINT", '["tini", "-g", "--", "backup-entrypoint"]') in steps
     copied = " ".join(args for name, args in steps if name == "COPY")
     for script in ("backup-lib.sh", "backup-entrypoint", "scheduler", "run-backup", "restore",
-                   "pgbackrest-stanza"):
+                   "pgbackrest-stanza", "repository-change"):
         assert script in copied

@@ -97,10 +97,10 @@ def test_dry_run_after_publishing_shows_only_the_change(tmp_path: Path) -> None:
     before = tree(out)
     same = _generate(out, S3, dry_run=True)
     assert (same.diff, same.doc["changes_pending"]) == ("", False)
-    changed = _generate(out, {**S3, "AWS_S3_BUCKET": "other-bucket"}, dry_run=True)
+    changed = _generate(out, {**S3, "BACKUP_RETENTION_FULL": "5"}, dry_run=True)
     minus = [line for line in changed.diff.splitlines() if line.startswith("-") and not line.startswith("---")]
     plus = [line for line in changed.diff.splitlines() if line.startswith("+") and not line.startswith("+++")]
-    assert (minus, plus) == (["-repo1-s3-bucket=unit-bucket"], ["+repo1-s3-bucket=other-bucket"])
+    assert (minus, plus) == (["-repo1-retention-full=7"], ["+repo1-retention-full=5"])
     assert tree(out) == before
 
 

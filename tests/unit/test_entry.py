@@ -121,10 +121,10 @@ def test_changed_env_file_invalidates_the_fast_path(tmp_path: Path) -> None:
     env_file.write_text("PGBACKREST_REPO1_TYPE=posix\n")
     _run(_args(out, "--env-file", str(env_file)), {})
     assert _run(_args(out, "--env-file", str(env_file)), {})[2] == "PATH=fast"
-    env_file.write_text("PGBACKREST_REPO1_TYPE=posix\nPGBACKREST_STANZA=other\n")
+    env_file.write_text("PGBACKREST_REPO1_TYPE=posix\nBACKUP_RETENTION_FULL=4\n")
     code, stdout, path = _run(_args(out, "--env-file", str(env_file)), {})
     assert (code, path) == (0, "PATH=full")
-    assert "stanza other" in stdout
+    assert "generation 2" in stdout
 
 
 def test_republished_set_invalidates_the_fast_path(tmp_path: Path) -> None:

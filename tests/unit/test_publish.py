@@ -107,11 +107,11 @@ def test_changed_output_is_a_new_generation(tmp_path: Path) -> None:
     out = tmp_path / "out"
     _generate(out, S3)
     old = _generation_dir(out)
-    result = _generate(out, {**S3, "AWS_S3_BUCKET": "other-bucket"})
+    result = _generate(out, {**S3, "BACKUP_RETENTION_FULL": "5"})
     assert (result.doc["result"], result.doc["generation"]) == ("written", 2)
     assert _generation_dir(out) != old
     assert old.is_dir()  # the previous generation stays for readers that resolved ..data just before
-    assert "repo1-s3-bucket=other-bucket" in (out / "conf.d" / "repo.conf").read_text()
+    assert "repo1-retention-full=5" in (out / "conf.d" / "repo.conf").read_text()
 
 
 def test_only_the_current_and_previous_generations_are_kept(tmp_path: Path) -> None:
@@ -150,7 +150,7 @@ def test_failure_while_staging_leaves_the_previous_set(tmp_path: Path, monkeypat
         real_write(path, content, mode, owner)
 
     monkeypatch.setattr(publish, "_write", failing_write)
-    result = _generate(out, {**S3, "AWS_S3_BUCKET": "other-bucket"})
+    result = _generate(out, {**S3, "BACKUP_RETENTION_FULL": "5"})
     assert (result.exit_code, result.doc["result"]) == (ExitCode.CANT_CREATE, "failed")
     assert [p.code for p in result.problems] == ["io"]
     assert "No space left" in result.problems[0].message
@@ -198,7 +198,7 @@ def test_leftovers_of_a_killed_run(tmp_path: Path) -> None:
     assert tree(out) == before
     assert (out / "pgbackrest.conf").read_bytes() == before["pgbackrest.conf"]
     assert publish.links_in_place(out)
-    _generate(out, {**S3, "AWS_S3_BUCKET": "other-bucket"})
+    _generate(out, {**S3, "BACKUP_RETENTION_FULL": "5"})
     assert not killed.exists()
     assert not [p for p in out.iterdir() if p.name.startswith("..tmp-")]
 
@@ -208,7 +208,7 @@ def test_orphaned_generation_of_a_killed_run_is_removed(tmp_path: Path) -> None:
     _generate(out, S3)
     orphan = out / "..gen-2099_01_01_00_00_00.000000"  # staged and renamed, never linked
     orphan.mkdir()
-    _generate(out, {**S3, "AWS_S3_BUCKET": "other-bucket"})
+    _generate(out, {**S3, "BACKUP_RETENTION_FULL": "5"})
     assert not orphan.exists()
 
 
