@@ -38,6 +38,7 @@ class Result:
     doc: dict[str, Any]
     problems: list[Problem]
     diff: str = ""
+    published: str = ""  # the ..data target this run published or found, read under the lock
 
 
 _REJECTED = Problem("pgbackrest", "pgBackRest rejects the generated configuration",
@@ -45,7 +46,7 @@ _REJECTED = Problem("pgbackrest", "pgBackRest rejects the generated configuratio
 
 
 def _read_file(path: str) -> bytes:
-    return Path(path).read_bytes()
+    return env_sources.read_regular_file(path)
 
 
 def _secret_values(files: dict[str, render.RenderedFile]) -> list[str]:
@@ -191,12 +192,13 @@ def _publish(request: Request, config: SetupConfig, files: dict[str, render.Rend
             previous = publish.current_status(out) or {}
             generation = previous.get("generation", 0)
             generation = generation if isinstance(generation, int) and generation > 0 else 0
-            if previous.get("content_hash") == digest and publish.links_in_place(out):
+            if previous.get("content_hash") == digest and publish.links_in_place(out) \
+                    and publish.matches(out, files, owner):
                 publish.clean_staging(out)
                 doc = status.build("unchanged", config=config, problems=problems, files=files,
                                    content_hash=digest, generation=generation,
                                    check=check.as_dict(), output_dir=str(out))
-                return Result(ExitCode.OK, doc, problems)
+                return Result(ExitCode.OK, doc, problems, published=_data_link(out))
             # Compared under the lock, against what is published now.
             problems += identity_problems(publish.current_files(out), files, settings,
                                           request.allow_repository_change)
@@ -210,7 +212,7 @@ def _publish(request: Request, config: SetupConfig, files: dict[str, render.Rend
             if change is not None:
                 doc["repository_change"] = change
             publish.publish(out, files, status.dumps(doc), owner)
-            return Result(ExitCode.OK, doc, problems)
+            return Result(ExitCode.OK, doc, problems, published=_data_link(out))
     except publish.LockedError as exc:
         problem = Problem("--output-dir", str(exc), hint="wait for the other run, then retry",
                           code="locked", exit_code=ExitCode.TEMP_FAIL)
@@ -220,6 +222,13 @@ def _publish(request: Request, config: SetupConfig, files: dict[str, render.Rend
                                "config is untouched")
     problems.append(problem)
     return Result(problem.exit_code, status.build("failed", config=config, problems=problems), problems)
+
+
+def _data_link(out: Path) -> str:
+    try:
+        return os.readlink(out / namespace.DATA_LINK)
+    except OSError:
+        return ""
 
 
 def validate_files(environ: Mapping[str, str], env_files: list[Path | None],

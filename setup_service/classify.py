@@ -38,7 +38,7 @@ def _did_you_mean(name: str) -> str:
         candidates = option_table.command_env_names(command) if command else []
     elif name.startswith(option_table.ENV_PREFIX):
         match = _INDEX.match(name)
-        candidates += option_table.all_env_names(int(match[2]) if match else 1)
+        candidates += option_table.all_env_names(option_table.index_of(match[2]) if match else 1)
     close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.8)
     return close[0] if close else ""
 
@@ -55,7 +55,7 @@ def _unknown(name: str, setting: Setting) -> Problem:
         renamed = option_table.deprecated_alias(parsed.option)
         if renamed:
             match = _INDEX.match(name)
-            new = option_table.options()[renamed].env_name(int(match[2]) if match else 1)
+            new = option_table.options()[renamed].env_name(option_table.index_of(match[2]) if match else 1)
             hint = f"this pgBackRest option was renamed: use {new}"
         return Problem(name, "is not a pgBackRest option", hint=hint or
                        "see `pgbackrest help` for option names", code="unknown",
@@ -101,7 +101,7 @@ def _renamed(name: str, setting: Setting) -> list[Assignment | Problem]:
     index = (parsed.index or 1) if option.group else None
     match = _INDEX.match(name)
     if match and option.group:
-        index = int(match[2])
+        index = option_table.index_of(match[2])
     new = option.env_name(index)
     warning = Problem(name, f"is pgBackRest's deprecated name of {option.key(index)}; it is "
                       "published under the current name", hint=f"rename it to {new}",

@@ -39,7 +39,7 @@ def _owner(_ctx: click.Context, _param: click.Parameter, value: str) -> Any:
 def _mount_path(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
     import re
 
-    if not re.match(namespace.MOUNT_PATH_PATTERN, value) or "//" in value or value == "/":
+    if not re.fullmatch(namespace.MOUNT_PATH_PATTERN, value) or "//" in value or value == "/":
         raise click.BadParameter("use an absolute directory path (not /) of letters, digits, "
                                  "'.', '_', '-' and single '/'")
     return value.rstrip("/")
@@ -82,7 +82,7 @@ def generate(env_file: Path | None, output_dir: Path, mount_path: str, owner: An
         click.echo(result.diff, nl=False)
     click.echo(reporter.REPORTERS[fmt](result.doc, result.problems))
     if result.exit_code is ExitCode.OK and not dry_run:
-        fingerprint.remember(request, os.environ, result.doc)
+        fingerprint.remember(request, os.environ, result.doc, result.published)
     _finish(result.exit_code)
 
 

@@ -31,11 +31,16 @@ class Schedule:
         return " ".join(self.fields)
 
 
+def _digits(text: str) -> bool:
+    """ASCII digits only: cron reads no other (str.isdigit takes '²' and '٢', and int() some)."""
+    return text.isascii() and text.isdigit() and len(text) <= 6
+
+
 def _number(token: str, position: int) -> int:
     names = _NAMES.get(position, {})
     if token.lower() in names:
         return names[token.lower()]
-    if not token.isdigit():
+    if not _digits(token):
         raise CronError(f"{FIELDS[position][0]}: {token!r} is not a number")
     return int(token)
 
@@ -47,7 +52,7 @@ def _expand(field: str, position: int) -> set[int]:
         base, _, step_text = part.partition("/")
         step = 1
         if step_text:
-            if not step_text.isdigit() or int(step_text) == 0:
+            if not _digits(step_text) or int(step_text) == 0:
                 raise CronError(f"{name}: step {step_text!r} must be a positive number")
             step = int(step_text)
         if base == "*":

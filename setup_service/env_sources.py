@@ -6,7 +6,10 @@ This is an edge module (it reads files); everything it finds goes into Settings 
 from __future__ import annotations
 
 import dataclasses
+import errno
+import os
 import re
+import stat
 from pathlib import Path
 from typing import Mapping
 
@@ -76,8 +79,34 @@ def env_file_problems(env_file: Path) -> list[Problem]:
     return problems
 
 
+# Secrets, keys, certificates and CA bundles are far smaller; a bigger file is a mistake
+# (/dev/zero, a disk image), and reading it whole would exhaust the container's memory.
+FILE_SIZE_CAP = 1024 * 1024
+
+
+def read_regular_file(path: str) -> bytes:
+    """A regular file of at most FILE_SIZE_CAP bytes. Anything else (a FIFO, which would block
+    forever, a device, a directory, a bigger file) is an OSError naming what it is."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        chunks: list[bytes] = []
+        size = 0
+        while size <= FILE_SIZE_CAP:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+            size += len(chunk)
+        raise OSError(errno.EFBIG, f"larger than {FILE_SIZE_CAP // 1024} KiB")
+    finally:
+        os.close(fd)
+
+
 def _read_secret_file(path: str) -> str:
-    text = Path(path).read_text(encoding="utf-8")
+    text = read_regular_file(path).decode("utf-8")
     if text.endswith("\r\n"):
         return text[:-2]
     return text[:-1] if text.endswith("\n") else text

@@ -34,8 +34,17 @@ def _sha256(data: bytes) -> str:
     return str(sha256(data).hexdigest())
 
 
+_REGULAR, _FILE_TYPE = 0o100000, 0o170000  # stat.S_IFREG, S_IFMT without importing stat
+_SIZE_CAP = 1024 * 1024  # env_sources.FILE_SIZE_CAP: anything else makes the full path refuse it
+
+
 def _file_digest(path: str) -> str:
+    """A regular file's digest; anything else ("-", never read: a FIFO would block) sends the
+    run down the full path, which reports it."""
     try:
+        info = os.stat(path)
+        if info.st_mode & _FILE_TYPE != _REGULAR or info.st_size > _SIZE_CAP:
+            return "-"
         with open(path, "rb") as handle:
             return _sha256(handle.read())
     except OSError:
@@ -91,8 +100,9 @@ def lookup(output_dir: str, argv: list[str], environ: Mapping[str, str]) -> dict
         return None
 
 
-def remember(request: Any, environ: Mapping[str, str], doc: dict[str, Any]) -> None:
-    """Record the fingerprint after a successful generate (never fatal)."""
+def remember(request: Any, environ: Mapping[str, str], doc: dict[str, Any], generation: str) -> None:
+    """Record the fingerprint after a successful generate (never fatal), against the generation
+    that run published (read under its lock: by now another run may have published)."""
     import sys
 
     from setup_service import reporter, status
@@ -101,7 +111,8 @@ def remember(request: Any, environ: Mapping[str, str], doc: dict[str, Any]) -> N
     files = _referenced_files(request, environ)
     unchanged = dict(doc, result="unchanged")
     try:
-        generation = os.readlink(os.path.join(output_dir, "..data"))
+        if not generation:
+            return
         record = "\0".join((_FORMAT, key(sys.argv[1:], environ, files), generation, "\n".join(files),
                             reporter.text(unchanged, reporter.problems_from(unchanged)),
                             status.dumps(unchanged).decode().rstrip("\n")))
@@ -116,12 +127,27 @@ def remember(request: Any, environ: Mapping[str, str], doc: dict[str, Any]) -> N
 
 
 def _referenced_files(request: Any, environ: Mapping[str, str]) -> list[str]:
-    """The .env file and every file an owned variable names (secrets, keys, CA files)."""
+    """The .env file and every file an owned variable names (secrets, keys, CA files), relative
+    paths too, and the file a NAME_FILE's content names in turn (GCS_KEY_FILE holding the path of
+    the key): whatever the full path would read."""
     from setup_service import env_sources
 
-    files = [str(request.env_file)] if request.env_file is not None else []
+    files = [os.path.abspath(request.env_file)] if request.env_file is not None else []
     for _name, setting in sorted(env_sources.layered(environ, request.env_file).items()):
-        value = setting.value
-        if value.startswith("/") and "\n" not in value and "\0" not in value and os.path.isfile(value):
-            files.append(value)
+        path = _named_file(setting.value)
+        if path is None:
+            continue
+        files.append(path)
+        try:
+            inner = _named_file(env_sources.read_regular_file(path).decode().strip())
+        except (OSError, UnicodeDecodeError):
+            continue
+        if inner is not None:
+            files.append(inner)
     return files
+
+
+def _named_file(value: str) -> str | None:
+    if not value or "\n" in value or "\0" in value or len(value) > 4096:
+        return None
+    return os.path.abspath(value) if os.path.isfile(value) else None

@@ -96,6 +96,12 @@ def command_env_prefix(command: str) -> str:
     return ENV_PREFIX + command.upper().replace("-", "_") + COMMAND_SEPARATOR
 
 
+def index_of(digits: str) -> int:
+    """An index as written; past INDEX_MAX it only has to stay out of range (int() refuses
+    strings of thousands of digits)."""
+    return int(digits) if len(digits) <= 6 else 10**6
+
+
 def parse_env_name(variable: str) -> ParsedName:
     """Map PGBACKREST_REPO2_S3_BUCKET to (repo-s3-bucket, 2), and
     PGBACKREST_ARCHIVE_PUSH__PROCESS_MAX to (process-max, command archive-push)."""
@@ -111,7 +117,7 @@ def parse_env_name(variable: str) -> ParsedName:
     table = options()
     match = _INDEXED.match(key)
     if match and f"{match[1]}-{match[3]}" in table:
-        return ParsedName(f"{match[1]}-{match[3]}", int(match[2]), True)
+        return ParsedName(f"{match[1]}-{match[3]}", index_of(match[2]), True)
     if key in table:
         return ParsedName(key, None, True)
     return ParsedName(key, None, False)

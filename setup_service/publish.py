@@ -76,6 +76,20 @@ def current_files(output_dir: Path) -> dict[str, RenderedFile]:
             for p in sorted(root.rglob("*")) if p.is_file() and p.name != STATUS_FILE}
 
 
+def matches(output_dir: Path, files: dict[str, RenderedFile], owner: Owner | None) -> bool:
+    """Whether the published set is exactly these files (a deleted or edited file, or secret
+    files of another owner, is not "unchanged")."""
+    current = current_files(output_dir)
+    if {p: (f.content, f.secret) for p, f in current.items()} != \
+            {p: (f.content, f.secret) for p, f in files.items()}:
+        return False
+    if owner is None:
+        return True
+    root = output_dir / DATA_LINK
+    return all((st.st_uid, st.st_gid) == (owner.uid, owner.gid)
+               for path, f in files.items() if f.secret for st in [(root / path).stat()])
+
+
 def _write(path: Path, content: bytes, mode: int, owner: Owner | None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)

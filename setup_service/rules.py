@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import re
 from typing import Callable
 
@@ -106,7 +107,10 @@ def compose_bytes(value: str) -> float:
     match = _COMPOSE_BYTES.match(value)
     if not match:
         raise RuleError("is not a memory size", "use e.g. 512M or 1G")
-    return float(match[1]) * float(1024 ** _COMPOSE_UNITS[(match[2] or "").lower()])
+    number = float(match[1]) * float(1024 ** _COMPOSE_UNITS[(match[2] or "").lower()])
+    if not math.isfinite(number) or number >= 2**63:
+        raise RuleError("is too large", "use e.g. 512M or 1G")
+    return number
 
 
 def check_limit_pair(limit: str, reservation: str, parse: Callable[[str], float]) -> None:
@@ -118,5 +122,7 @@ def cpus(value: str) -> float:
     number = float(value)
     if number <= 0:
         raise RuleError("must be more than 0", "use e.g. 0.5")
+    if not math.isfinite(number) or number > 4096:
+        raise RuleError("is more CPUs than any machine has", "use e.g. 0.5")
     return number
 

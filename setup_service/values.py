@@ -44,6 +44,9 @@ def ini_safety(value: str) -> str | None:
     return None
 
 
+NUMBER_CHARS = 24  # a 64-bit integer with sign and unit; longer is no number pgBackRest reads
+
+
 def _boolean(value: str) -> str:
     lowered = value.lower()
     if lowered in _TRUE:
@@ -90,6 +93,9 @@ def normalise(option: Option, value: str, context: dict[str, str], secret: bool)
     shown = "the value" if secret else repr(value)
     if option.type == "boolean":
         return _boolean(value)
+    if option.type in ("integer", "size", "time") and len(value) > NUMBER_CHARS:
+        raise ValueProblem(f"{shown} is too long for a number",
+                           "pgBackRest's numbers are 64-bit: use at most 19 digits")
     if option.type == "integer":
         if not _INTEGER.match(value):
             raise ValueProblem(f"{shown} is not a whole number")

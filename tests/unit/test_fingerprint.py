@@ -46,7 +46,7 @@ def _published(out: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch) 
     request = app.Request(None, out, MOUNT, publish.Owner(os.getuid(), os.getgid()), False, False)
     result = app.generate(request, env)
     monkeypatch.setattr(sys, "argv", ["setup-service", *ARGV])
-    fingerprint.remember(request, env, result.doc)
+    fingerprint.remember(request, env, result.doc, result.published)
     return request
 
 
@@ -92,5 +92,5 @@ def test_corrupt_record_is_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
 def test_remember_is_never_fatal(tmp_path: Path) -> None:
     request = app.Request(None, tmp_path / "absent" / "o", MOUNT, publish.Owner(0, 0), False, False)
-    fingerprint.remember(request, POSIX, {"result": "written", "content_hash": "x"})
+    fingerprint.remember(request, POSIX, {"result": "written", "content_hash": "x"}, "..gen-x")
     assert not (tmp_path / "absent").exists()

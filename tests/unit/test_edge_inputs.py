@@ -1,0 +1,137 @@
+"""The edges of issue 8: inputs that crashed (exit 70) or hung, files that are not files, and
+"unchanged" answers that were wrong. Each case failed before its fix."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from setup_service import cron, env_sources, publish
+from setup_service.exit_codes import ExitCode
+from tests.unit.support import (POSIX, REPO_ROOT, S3, check, errors_of, generate, keyed, process_env,
+                                run_module, tree)
+from tests.unit.test_entry import _args, _run
+
+
+# --- only ASCII is a digit; numbers pgBackRest cannot hold are problems, not crashes ----------
+
+@pytest.mark.parametrize("expression", ["0 ² * * 0", "0 ٢ * * 0", "0 ２ * * 0", "*/² * * * *",
+                                        "0 " + "9" * 5000 + " * * 0"])
+def test_non_ascii_or_huge_numbers_in_a_schedule(expression: str) -> None:
+    with pytest.raises(cron.CronError):
+        cron.parse(expression)
+    assert keyed(errors_of(check({**POSIX, "BACKUP_SCHEDULE_FULL": expression}))) == {
+        ("BACKUP_SCHEDULE_FULL", "format", "error")}
+
+
+@pytest.mark.parametrize("name, value", [
+    ("PGBACKREST_PROCESS_MAX", "9" * 5000), ("PGBACKREST_ARCHIVE_PUSH_QUEUE_MAX", "9" * 5000 + "GB"),
+    ("PGBACKREST_ARCHIVE_TIMEOUT", "9" * 5000), ("BACKUP_RETENTION_FULL", "9" * 5000),
+    ("BACKUP_CPU_LIMIT", "9" * 5000), ("BACKUP_MEMORY_LIMIT", "9" * 5000 + "M"),
+])
+def test_huge_numbers_are_problems(name: str, value: str) -> None:
+    outcome = check({**POSIX, name: value})
+    assert {p.variable for p in errors_of(outcome)} == {name}
+
+
+def test_a_huge_index_is_out_of_range() -> None:
+    name = "PGBACKREST_REPO" + "1" * 5000 + "_PATH"
+    assert keyed(errors_of(check({**POSIX, name: "/x"}))) == {(name, "invalid", "error")}
+
+
+def test_a_mount_path_with_a_newline_is_a_usage_error(tmp_path: Path) -> None:
+    proc = run_module(["generate", "--dry-run", "--output-dir", str(tmp_path / "o"),
+                       "--mount-path", "/etc/pgbackrest\n"], POSIX)
+    assert proc.returncode == ExitCode.USAGE
+
+
+# --- files that are not regular files, or too big ---------------------------------------------
+
+@pytest.fixture
+def fifo(tmp_path: Path) -> Path:
+    path = tmp_path / "fifo"
+    os.mkfifo(path)
+    return path
+
+
+def test_not_regular_files_are_refused(fifo: Path, tmp_path: Path) -> None:
+    big = tmp_path / "big"
+    big.write_bytes(b"x" * (env_sources.FILE_SIZE_CAP + 1))
+    for path in (str(fifo), "/dev/zero", str(tmp_path), str(big)):
+        with pytest.raises(OSError):
+            env_sources.read_regular_file(path)
+    exact = tmp_path / "exact"
+    exact.write_bytes(b"y" * env_sources.FILE_SIZE_CAP)
+    assert env_sources.read_regular_file(str(exact)) == exact.read_bytes()
+
+
+@pytest.mark.parametrize("target", ["fifo", "/dev/zero"])
+def test_a_secret_file_that_is_no_file_is_exit_78(target: str, fifo: Path, tmp_path: Path) -> None:
+    path = str(fifo) if target == "fifo" else target
+    env = {k: v for k, v in S3.items() if k != "AWS_SECRET_ACCESS_KEY"}
+    result = generate(tmp_path / "o", {**env, "AWS_SECRET_ACCESS_KEY_FILE": path})
+    assert result.exit_code is ExitCode.CONFIG
+    assert ("AWS_SECRET_ACCESS_KEY_FILE", "file") in {(p.variable, p.code) for p in result.problems}
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_ca_file_that_is_a_fifo_is_exit_78(fifo: Path, tmp_path: Path) -> None:
+    result = generate(tmp_path / "o", {**S3, "PGBACKREST_REPO1_STORAGE_CA_FILE": str(fifo)})
+    assert result.exit_code is ExitCode.CONFIG
+    assert [p.variable for p in result.problems] == ["PGBACKREST_REPO1_STORAGE_CA_FILE"]
+
+
+def test_the_fast_path_never_opens_a_fifo(fifo: Path, tmp_path: Path) -> None:
+    out = tmp_path / "o"
+    assert _run(_args(out), {**POSIX, "BACKUP_WEBHOOK_URL": "https://h.example.com/x"})[0] == 0
+    code, _, path = _run(_args(out), {**POSIX, "BACKUP_WEBHOOK_URL_FILE": str(fifo)})
+    assert (code, path) == (ExitCode.CONFIG, "PATH=full")
+
+
+# --- the "unchanged" decision --------------------------------------------------------------------
+
+def test_a_relative_secret_file_that_changed_is_not_unchanged(tmp_path: Path) -> None:
+    out, secret = tmp_path / "o", tmp_path / "relsec"
+    env = {k: v for k, v in S3.items() if k != "AWS_SECRET_ACCESS_KEY"}
+    env["AWS_SECRET_ACCESS_KEY_FILE"] = "relsec"  # relative to the job's working directory
+    secret.write_text("first/secret\n")
+
+    def run() -> str:
+        proc = subprocess.run([sys.executable, "-c", _ENTRY, *_args(out)], cwd=tmp_path,
+                              env={**process_env(env), "PYTHONPATH": str(REPO_ROOT)},
+                              capture_output=True, text=True, timeout=120)
+        return proc.stdout
+
+    assert "result: written" in run()
+    assert "result: unchanged" in run()
+    secret.write_text("rotated/secret\n")
+    assert "generation 2" in run()
+
+
+_ENTRY = ("import sys; from setup_service import entry; sys.argv = ['setup-service'] + sys.argv[1:]; "
+          "sys.exit(entry.main())")
+
+
+def test_another_owner_is_not_unchanged(tmp_path: Path) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("chown to another owner needs root")
+    out = tmp_path / "o"
+    generate(out, POSIX, owner=publish.Owner(999, 999))
+    result = generate(out, POSIX, owner=publish.Owner(1000, 1000))
+    assert result.doc["result"] == "written"
+    assert (out / "..data" / "conf.d" / "repo.conf").stat().st_uid == 1000
+
+
+def test_a_deleted_published_file_is_republished(tmp_path: Path) -> None:
+    out = tmp_path / "o"
+    generate(out, POSIX)
+    (out / "..data" / "conf.d" / "repo.conf").unlink()
+    result = generate(out, POSIX)
+    assert result.doc["result"] == "written"
+    assert (out / "conf.d" / "repo.conf").is_file()
+    assert generate(out, POSIX).doc["result"] == "unchanged"
+    assert "conf.d/repo.conf" in tree(out)
