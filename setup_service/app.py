@@ -151,8 +151,13 @@ def _diff(output_dir: Path, files: dict[str, render.RenderedFile]) -> str:
     for path in sorted(set(old) | set(files)):
         before = render.redacted(path, old[path]) if path in old else ""
         after = render.redacted(path, files[path]) if path in files else ""
-        chunks += difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
-                                       f"a/{path}", f"b/{path}")
+        lines = list(difflib.unified_diff(before.splitlines(keepends=True),
+                                          after.splitlines(keepends=True), f"a/{path}", f"b/{path}"))
+        if not lines and path in old and path in files and old[path].content != files[path].content:
+            # Only a secret changed (credential rotation): say so without showing it.
+            lines = [f"--- a/{path}\n", f"+++ b/{path}\n", "@@ a secret value changed "
+                     f"({render.REDACTED}) @@\n"]
+        chunks += lines
     return "".join(chunks)
 
 

@@ -50,9 +50,18 @@ class Collector:
         return {p.variable for p in errors(self.problems)}
 
 
+# pgBackRest reads a config line into a 64 KiB buffer and refuses a longer one; the key and '='
+# take the rest of it.
+VALUE_BYTES_MAX = 64 * 1024 - 1024
+
+
 def _ini_safe(collector: Collector) -> dict[str, Setting]:
     safe = {}
     for name, setting in collector.settings.items():
+        if len(setting.value.encode()) > VALUE_BYTES_MAX:
+            collector.add(name, f"is longer than pgBackRest's config line limit ({VALUE_BYTES_MAX} "
+                          "bytes)", "shorten it; pgBackRest would refuse the published file", "format")
+            continue
         reason = values.ini_safety(setting.value)
         if reason:
             collector.add(name, reason, "remove the line break or surrounding spaces", "format")

@@ -135,3 +135,18 @@ def test_a_deleted_published_file_is_republished(tmp_path: Path) -> None:
     assert (out / "conf.d" / "repo.conf").is_file()
     assert generate(out, POSIX).doc["result"] == "unchanged"
     assert "conf.d/repo.conf" in tree(out)
+
+
+def test_dry_run_shows_that_only_a_secret_changed(tmp_path: Path) -> None:
+    out = tmp_path / "o"
+    generate(out, S3)
+    result = generate(out, {**S3, "AWS_SECRET_ACCESS_KEY": "LEAKrotated/secret"}, dry_run=True)
+    assert result.doc["changes_pending"] is True
+    assert "a secret value changed (<redacted>)" in result.diff and "LEAK" not in result.diff
+    assert "b/conf.d/repo.conf" in result.diff
+
+
+def test_a_value_over_pgbackrests_line_limit_is_refused_by_name() -> None:
+    outcome = check({**POSIX, "PGBACKREST_REPO1_PATH": "/" + "a" * 70000})
+    assert keyed(errors_of(outcome)) == {("PGBACKREST_REPO1_PATH", "format", "error")}
+    assert "line limit" in errors_of(outcome)[0].message
