@@ -118,7 +118,9 @@ def remember(request: Any, environ: Mapping[str, str], doc: dict[str, Any], gene
                             status.dumps(unchanged).decode().rstrip("\n")))
         path = os.path.join(output_dir, FINGERPRINT_FILE)
         temporary = f"{path}.{os.getpid()}.tmp"
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        if os.path.lexists(temporary):
+            os.unlink(temporary)  # a planted symlink is removed, never written through
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(record)
         os.replace(temporary, path)

@@ -15,6 +15,7 @@ import fcntl
 import json
 import os
 import shutil
+import stat
 from pathlib import Path
 from typing import Iterator
 
@@ -43,21 +44,42 @@ class Owner:
 @contextlib.contextmanager
 def locked(output_dir: Path) -> Iterator[None]:
     try:
+        created = not output_dir.exists()
         output_dir.mkdir(parents=True, exist_ok=True)
-        handle = open(output_dir / LOCK_FILE, "a")
+        if created:
+            os.chmod(output_dir, 0o755)  # not the umask's: the consumers (uid 999) read it
+        # Never follow a planted .lock symlink out of the volume; the mode is ours, not the umask's.
+        fd = os.open(output_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     except OSError as exc:
-        raise PublishError(f"cannot create {output_dir}: {exc.strerror}") from exc
-    with handle:
+        raise PublishError(f"cannot create {output_dir / LOCK_FILE}: {exc.strerror}") from exc
+    with os.fdopen(fd, "r+b") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise LockedError(f"another setup-service run holds {output_dir / LOCK_FILE}") from None
+        os.fchmod(fd, 0o600)
         yield
 
 
-def current_status(output_dir: Path) -> dict[str, object] | None:
+def generation_dir(output_dir: Path) -> Path | None:
+    """The directory ..data points at, if it is one of ours: a ..gen-* name inside output_dir.
+    A planted ..data pointing anywhere else is not followed (nothing is published then)."""
     try:
-        loaded = json.loads((output_dir / DATA_LINK / STATUS_FILE).read_text())
+        target = os.readlink(output_dir / DATA_LINK)
+    except OSError:
+        return None
+    if "/" in target or not target.startswith("..gen-"):
+        return None
+    path = output_dir / target
+    return path if path.is_dir() and not path.is_symlink() else None
+
+
+def current_status(output_dir: Path) -> dict[str, object] | None:
+    root = generation_dir(output_dir)
+    if root is None or (root / STATUS_FILE).is_symlink():
+        return None
+    try:
+        loaded = json.loads((root / STATUS_FILE).read_text())
     except (OSError, ValueError):
         return None
     return loaded if isinstance(loaded, dict) else None
@@ -68,12 +90,20 @@ def links_in_place(output_dir: Path) -> bool:
 
 
 def current_files(output_dir: Path) -> dict[str, RenderedFile]:
-    """The published set as it is now, for diffs; a file others cannot read counts as secret."""
-    root = output_dir / DATA_LINK
-    if not root.is_dir():
+    """The published set as it is now, for diffs; a file others cannot read counts as secret.
+    Symlinks are not followed: nothing outside the volume is ever read."""
+    root = generation_dir(output_dir)
+    if root is None:
         return {}
-    return {str(p.relative_to(root)): RenderedFile(p.read_bytes(), not p.stat().st_mode & 0o004)
-            for p in sorted(root.rglob("*")) if p.is_file() and p.name != STATUS_FILE}
+    found = {}
+    for directory, _dirs, names in os.walk(root, followlinks=False):
+        for name in names:
+            path = Path(directory) / name
+            info = path.lstat()
+            if path.name == STATUS_FILE and path.parent == root or not stat.S_ISREG(info.st_mode):
+                continue
+            found[str(path.relative_to(root))] = RenderedFile(path.read_bytes(), not info.st_mode & 0o004)
+    return dict(sorted(found.items()))
 
 
 def matches(output_dir: Path, files: dict[str, RenderedFile], owner: Owner | None) -> bool:
@@ -85,7 +115,9 @@ def matches(output_dir: Path, files: dict[str, RenderedFile], owner: Owner | Non
         return False
     if owner is None:
         return True
-    root = output_dir / DATA_LINK
+    root = generation_dir(output_dir)
+    if root is None:
+        return False
     return all((st.st_uid, st.st_gid) == (owner.uid, owner.gid)
                for path, f in files.items() if f.secret for st in [(root / path).stat()])
 
@@ -126,11 +158,13 @@ def _replace_link(output_dir: Path, name: str, target: str) -> None:
 def _stage(output_dir: Path, files: dict[str, RenderedFile], status: bytes,
            owner: Owner | None) -> Path:
     stage = output_dir / f"..tmp-{os.getpid()}"
-    if stage.exists():
+    if stage.is_symlink():
+        stage.unlink()
+    elif stage.exists():
         shutil.rmtree(stage)
-    stage.mkdir(mode=0o755)
-    (stage / "conf.d").mkdir(mode=0o755)
-    (stage / "files").mkdir(mode=0o755)
+    for directory in (stage, stage / "conf.d", stage / "files"):
+        directory.mkdir(mode=0o755)
+        os.chmod(directory, 0o755)  # not the umask's: the consumers (uid 999) read it
     for relative, file in sorted(files.items()):
         _write(stage / relative, file.content, 0o640 if file.secret else 0o644,
                owner if file.secret else None)
@@ -146,12 +180,14 @@ def _generation_dir_name() -> str:
 
 def publish(output_dir: Path, files: dict[str, RenderedFile], status: bytes,
             owner: Owner | None) -> None:
-    """Write a new generation and switch to it atomically. Call with the lock held."""
+    """Write a new generation and switch to it atomically. Call with the lock held. A failure
+    (ENOSPC) removes what it staged, so the next run that fits succeeds."""
     data_link = output_dir / DATA_LINK
     previous = os.readlink(data_link) if os.path.islink(data_link) else ""
+    stage = output_dir / f"..tmp-{os.getpid()}"
+    generation = output_dir / _generation_dir_name()
     try:
-        stage = _stage(output_dir, files, status, owner)
-        generation = output_dir / _generation_dir_name()
+        _stage(output_dir, files, status, owner)
         stage.rename(generation)
         _replace_link(output_dir, DATA_LINK, generation.name)
         for name in TOP_LEVEL:
@@ -161,6 +197,10 @@ def publish(output_dir: Path, files: dict[str, RenderedFile], status: bytes,
             _replace_link(output_dir, name, f"{DATA_LINK}/{name}")
         _fsync_dir(output_dir)
     except OSError as exc:
+        if os.path.islink(data_link) and os.readlink(data_link) != generation.name:
+            for leftover in (stage, generation):
+                if not leftover.is_symlink():
+                    shutil.rmtree(leftover, ignore_errors=True)
         raise PublishError(f"cannot write {output_dir}: {exc.strerror or exc}") from exc
     _remove_old(output_dir, keep={generation.name, previous})
 

@@ -58,7 +58,7 @@ VALUE_BYTES_MAX = 64 * 1024 - 1024
 def _ini_safe(collector: Collector) -> dict[str, Setting]:
     safe = {}
     for name, setting in collector.settings.items():
-        if len(setting.value.encode()) > VALUE_BYTES_MAX:
+        if len(setting.value.encode("utf-8", "surrogateescape")) > VALUE_BYTES_MAX:
             collector.add(name, f"is longer than pgBackRest's config line limit ({VALUE_BYTES_MAX} "
                           "bytes)", "shorten it; pgBackRest would refuse the published file", "format")
             continue

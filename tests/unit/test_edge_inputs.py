@@ -150,3 +150,76 @@ def test_a_value_over_pgbackrests_line_limit_is_refused_by_name() -> None:
     outcome = check({**POSIX, "PGBACKREST_REPO1_PATH": "/" + "a" * 70000})
     assert keyed(errors_of(outcome)) == {("PGBACKREST_REPO1_PATH", "format", "error")}
     assert "line limit" in errors_of(outcome)[0].message
+
+
+# --- the volume: nothing outside it is created, written or read; modes are explicit ------------
+
+def test_a_planted_lock_symlink_is_not_followed(tmp_path: Path) -> None:
+    out, outside = tmp_path / "o", tmp_path / "outside"
+    out.mkdir()
+    (out / ".lock").symlink_to(outside)
+    result = generate(out, POSIX)
+    assert result.exit_code is ExitCode.CANT_CREATE
+    assert not outside.exists()
+
+
+def test_a_planted_fingerprint_temporary_is_not_written_through(tmp_path: Path) -> None:
+    from setup_service import fingerprint
+    from tests.unit.support import app_request
+
+    out, victim = tmp_path / "o", tmp_path / "victim"
+    victim.write_text("keep me")
+    request = app_request(out)
+    result = generate(out, POSIX)
+    (out / f".fingerprint.{os.getpid()}.tmp").symlink_to(victim)
+    fingerprint.remember(request, POSIX, result.doc, result.published)
+    assert victim.read_text() == "keep me"
+    assert (out / ".fingerprint").is_file() and not (out / ".fingerprint").is_symlink()
+
+
+def test_a_data_link_pointing_outside_is_never_read(tmp_path: Path) -> None:
+    out, outside = tmp_path / "o", tmp_path / "outside"
+    generate(out, POSIX)
+    (outside / "conf.d").mkdir(parents=True)
+    (outside / "pgbackrest.conf").write_text("LEAKoutside\n")
+    os.unlink(out / "..data")
+    (out / "..data").symlink_to(outside)
+    result = generate(out, POSIX, dry_run=True)
+    assert "LEAKoutside" not in result.diff
+    assert publish.current_files(out) == {} and publish.current_status(out) is None
+
+
+def test_a_failed_stage_is_removed_and_the_next_run_succeeds(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    out = tmp_path / "o"
+    generate(out, POSIX)
+    real_write = publish._write
+
+    def full_disk(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(publish, "_write", full_disk)
+    for retention in ("3", "4", "5"):
+        failed = generate(out, {**POSIX, "BACKUP_RETENTION_FULL": retention})
+        assert failed.exit_code is ExitCode.CANT_CREATE
+        assert [p.name for p in out.iterdir() if p.name.startswith(("..tmp-", "..gen-"))] == [
+            os.readlink(out / "..data")]
+    monkeypatch.setattr(publish, "_write", real_write)
+    assert generate(out, {**POSIX, "BACKUP_RETENTION_FULL": "3"}).doc["result"] == "written"
+
+
+@pytest.mark.parametrize("umask", [0o077, 0o000])
+def test_modes_do_not_follow_the_umask(tmp_path: Path, umask: int) -> None:
+    out = tmp_path / "o"
+    old = os.umask(umask)
+    try:
+        generate(out, POSIX)
+    finally:
+        os.umask(old)
+    data = out / os.readlink(out / "..data")
+    modes = {p: (p.lstat().st_mode & 0o777) for p in (out, data, data / "conf.d", data / "files",
+                                                      out / ".lock")}
+    assert modes == {out: 0o755, data: 0o755, data / "conf.d": 0o755, data / "files": 0o755,
+                     out / ".lock": 0o600}
