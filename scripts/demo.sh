@@ -7,6 +7,18 @@ cd "$(dirname "$0")/.."
 source scripts/venv.sh ""
 env_file=${1:-examples/posix.env}
 out="$PWD/out"
+# The GCS example names a service-account key at /run/secrets/gcs-key.json (compose mounts
+# ./secrets there); the demo makes a throwaway key instead, and points GCS_KEY at it (the process
+# environment wins over the file).
+if grep -q '^GCS_KEY=' "$env_file"; then
+  key_dir=$(mktemp -d)
+  trap 'rm -rf "$key_dir"' EXIT
+  openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$key_dir/key.pem" 2>/dev/null
+  .venv/bin/python -c 'import json, sys; print(json.dumps({"type": "service_account",
+      "client_email": "demo@example.iam.gserviceaccount.com", "private_key": open(sys.argv[1]).read(),
+      "token_uri": "https://oauth2.googleapis.com/token"}))' "$key_dir/key.pem" >"$key_dir/gcs-key.json"
+  export GCS_KEY="$key_dir/gcs-key.json"
+fi
 # --mount-path: the rendered config refers to files where consumers see the volume; here, ./out.
 .venv/bin/setup-service generate --env-file "$env_file" --output-dir "$out" --mount-path "$out" \
   --owner "$(id -u):$(id -g)"
