@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 source scripts/venv.sh ""
 env_file=${1:-examples/posix.env}
 out="$PWD/out"
+# Each demo starts from an empty ./out (the demo's own scratch directory): publishing another
+# example over the previous one would change the repository's identity, which the job refuses.
+rm -rf "$out"
 # The GCS example names a service-account key at /run/secrets/gcs-key.json (compose mounts
 # ./secrets there); the demo makes a throwaway key instead, and points GCS_KEY at it (the process
 # environment wins over the file).

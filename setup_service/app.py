@@ -112,8 +112,12 @@ def identity_problems(published: dict[str, render.RenderedFile], files: dict[str
     """A change of a repository's identity: refused, or (allowed) a warning."""
     allowed = allowed or settings.get("SETUP_ALLOW_REPOSITORY_CHANGE", Setting("", "")).value.lower() in _TRUE
     problems = []
+    named: set[str] = set()
     for change in identity.changes(published, files):
         variable = _variable(change, settings)
+        if variable in named:
+            continue  # AWS_REGION moves the endpoint too: one problem per variable
+        named.add(variable)
         where = f"repository {change.index}" if change.index else "the stanza"
         message = (f"changes {change.what} of {where} ({change.key}): the backups and WAL archive "
                    "already published would become unreachable, breaking point-in-time recovery")
