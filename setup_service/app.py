@@ -233,6 +233,14 @@ def _publish(request: Request, config: SetupConfig, files: dict[str, render.Rend
     return Result(problem.exit_code, status.build("failed", config=config, problems=problems), problems)
 
 
+def strictly(result: Result) -> Result:
+    """validate --strict: a warning fails the run as an error would."""
+    if result.exit_code is not ExitCode.OK or not result.problems:
+        return result
+    return dataclasses.replace(result, exit_code=ExitCode.CONFIG,
+                               doc={**result.doc, "result": "invalid"})
+
+
 def _data_link(out: Path) -> str:
     try:
         return os.readlink(out / namespace.DATA_LINK)

@@ -94,16 +94,22 @@ def generate(env_file: Path | None, output_dir: Path, mount_path: str, owner: An
 @click.option("--against", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="The target's published volume (a mount or a copy): also refuse a change of a "
                    "repository's identity, as generate would.")
+@click.option("--isolated", is_flag=True,
+              help="Read only the --env-file files, not the process environment (like pip's --isolated).")
+@click.option("--strict", is_flag=True, help="Warnings fail the run too (exit 78).")
 @check_option
 @debug_option
-def validate(env_files: tuple[Path, ...], fmt: str, against: Path | None, pgbackrest_check: bool,
-             debug: bool) -> None:
+def validate(env_files: tuple[Path, ...], fmt: str, against: Path | None, isolated: bool,
+             strict: bool, pgbackrest_check: bool, debug: bool) -> None:
     """Check env files for CI; writes nothing."""
     from setup_service import app, reporter
 
     targets: list[Path | None] = list(env_files) or [None]
-    results = _guarded(debug, lambda: app.validate_files(os.environ, targets, pgbackrest_check,
+    environ = {} if isolated else os.environ
+    results = _guarded(debug, lambda: app.validate_files(environ, targets, pgbackrest_check,
                                                          against))
+    if strict:
+        results = [(label, app.strictly(r)) for label, r in results]
     if fmt == "json":
         click.echo(json.dumps({label: r.doc for label, r in results}, indent=2, sort_keys=True))
     else:

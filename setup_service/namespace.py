@@ -9,6 +9,15 @@ OWNED_PREFIXES = ("AWS_", "AZURE_", "GCS_", "BACKUP_", "SETUP_")
 OWNED_NAMES = ("DATABASE_URL", "POSTGRES_PASSWORD", "POSTGRES_PASSWORD_FILE",
                "POSTGRES_HOST_AUTH_METHOD", "POSTGRES_DB", "POSTGRES_PORT")
 FILE_SUFFIX = "_FILE"
+# The cloud SDKs' own variables, often set on CI runners and hosts: not the job's, not typos.
+SDK_NAMES = ("AWS_CA_BUNDLE", "AWS_PROFILE", "AWS_DEFAULT_REGION", "AWS_DEFAULT_PROFILE",
+             "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_DEFAULT_OUTPUT", "AWS_PAGER",
+             "AWS_ROLE_ARN", "AWS_ROLE_SESSION_NAME", "AWS_WEB_IDENTITY_TOKEN_FILE",
+             "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+             "AWS_EC2_METADATA_DISABLED", "AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE", "AWS_ENDPOINT_URL",
+             "AWS_STS_REGIONAL_ENDPOINTS", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET",
+             "AZURE_TENANT_ID", "AZURE_SUBSCRIPTION_ID", "AZURE_CONFIG_DIR",
+             "AZURE_FEDERATED_TOKEN_FILE", "AZURE_AUTHORITY_HOST")
 # The published set's top-level names, each a symlink to ..data/<name>.
 TOP_LEVEL = ("pgbackrest.conf", "conf.d", "postgresql-archive.conf", "crontab", "files",
              "status.json")
@@ -22,6 +31,8 @@ MOUNT_PATH_PATTERN = r"^/[A-Za-z0-9._/-]*$"
 
 def is_owned(name: str) -> bool:
     """Whether a variable's name is in a namespace the setup job reads."""
+    if name in SDK_NAMES:
+        return False
     if name.startswith(PGBACKREST_PREFIX) or name.startswith(OWNED_PREFIXES) or name in OWNED_NAMES:
         return True
     # NAME_FILE of an owned name (DATABASE_URL_FILE): a secret given as a file.

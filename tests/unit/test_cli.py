@@ -289,3 +289,28 @@ def test_process_env_file_that_is_not_utf8(tmp_path: Path) -> None:
     env_file.write_bytes(b"PGBACKREST_REPO1_TYPE=posix\nPGBACKREST_STANZA=caf\xe9\n")
     proc = run_module(["validate", "--env-file", str(env_file)])
     assert proc.returncode in (64, 78)
+
+
+def test_validate_isolated_reads_only_the_files(tmp_path: Path) -> None:
+    env_file = tmp_path / "prod.env"
+    env_file.write_text("PGBACKREST_REPO1_TYPE=posix\nPGBACKREST_REPO1_PATH=/r\n")
+    runner_env = {"PGBACKREST_REPO1_PATH": "relative", "BACKUP_RETENTION_FULL": "x"}
+    assert run_module(["validate", "--env-file", str(env_file)], runner_env).returncode == 78
+    isolated = run_module(["validate", "--isolated", "--env-file", str(env_file)], runner_env)
+    assert isolated.returncode == 0, isolated.stdout + isolated.stderr
+
+
+def test_validate_strict_fails_on_a_warning(tmp_path: Path) -> None:
+    env_file = tmp_path / "prod.env"
+    env_file.write_text("PGBACKREST_REPO1_TYPE=posix\nPGBACKREST_REPO1_PATH=/r\nBACKUP_NOTHING=1\n")
+    assert run_module(["validate", "--isolated", "--env-file", str(env_file)]).returncode == 0
+    strict = run_module(["validate", "--isolated", "--strict", "--env-file", str(env_file)])
+    assert strict.returncode == 78 and "BACKUP_NOTHING" in strict.stdout
+
+
+def test_the_sdks_own_variables_are_not_warned_about(tmp_path: Path) -> None:
+    env_file = tmp_path / "prod.env"
+    env_file.write_text("PGBACKREST_REPO1_TYPE=posix\nPGBACKREST_REPO1_PATH=/r\n")
+    sdk = {"AWS_CA_BUNDLE": "/etc/ssl/ca.pem", "AWS_PROFILE": "ci", "AWS_DEFAULT_REGION": "eu-west-1"}
+    result = run_module(["validate", "--strict", "--env-file", str(env_file)], sdk)
+    assert result.returncode == 0, result.stdout

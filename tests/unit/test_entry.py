@@ -71,12 +71,12 @@ def test_fast_path_json(tmp_path: Path) -> None:
 
 def test_fast_path_repeats_the_warnings(tmp_path: Path) -> None:
     out = tmp_path / "o"
-    env = {**POSIX, "AWS_CA_BUNDLE": "/etc/ssl/certs/ca-certificates.crt"}
+    env = {**POSIX, "BACKUP_NOTES": "weekly"}
     _, first, _ = _run(_args(out), env)
     code, second, path = _run(_args(out), env)
     assert (code, path) == (0, "PATH=fast")
-    assert "warning: AWS_CA_BUNDLE (from environment)" in first
-    assert "warning: AWS_CA_BUNDLE (from environment)" in second
+    assert "warning: BACKUP_NOTES (from environment)" in first
+    assert "warning: BACKUP_NOTES (from environment)" in second
 
 
 def test_changed_environment_value_invalidates_the_fast_path(tmp_path: Path) -> None:

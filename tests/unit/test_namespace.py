@@ -8,7 +8,7 @@ from setup_service import namespace
 
 
 @pytest.mark.parametrize("name, owned", [
-    ("AWS_S3_BUCKET", True), ("AWS_CA_BUNDLE", True), ("AZURE_X", True), ("GCS_X", True),
+    ("AWS_S3_BUCKET", True), ("AWS_CA_BUNDLE", False), ("AZURE_X", True), ("GCS_X", True),
     ("BACKUP_X", True), ("SETUP_X", True), ("PGBACKREST_ANYTHING", True), ("DATABASE_URL", True),
     ("PATH", False), ("HOME", False), ("DATABASE_URL_X", False), ("aws_s3_bucket", False),
     ("PGBACKRESTX", False), ("DATABASE_URL_FILE", True), ("POSTGRES_PASSWORD", True),
