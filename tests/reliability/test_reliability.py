@@ -1,0 +1,33 @@
+"""Reliability with small counts for CI; benchmarks/reliability.py runs the long counts."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.reliability import drills
+
+pytestmark = pytest.mark.e2e  # real processes killed, pgBackRest parses every state
+
+
+@pytest.fixture(autouse=True)
+def _pgbackrest() -> None:
+    if shutil.which("pgbackrest") is None:
+        pytest.fail("pgbackrest is not installed (scripts/install-test-deps.sh)")
+
+
+def test_kill_9_at_random_moments_leaves_a_complete_set(tmp_path: Path) -> None:
+    counts = drills.kill_drill(tmp_path / "out", kills=25)
+    assert counts == {"tried": 25, "held": 25, "recovered": 1}
+
+
+def test_concurrent_runs_exit_0_or_75_and_leave_a_consistent_set(tmp_path: Path) -> None:
+    counts = drills.concurrency_drill(tmp_path / "out", runs=20)
+    assert counts == {"tried": 20, "exit_0_or_75": 20, "consistent": 1}
+
+
+def test_readers_never_see_a_torn_set(tmp_path: Path) -> None:
+    counts = drills.reader_drill(tmp_path / "out", publishes=15)
+    assert counts["torn"] == 0 and counts["reads"] > 0, counts
