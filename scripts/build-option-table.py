@@ -61,6 +61,7 @@ def compact(opt: dict[str, Any]) -> dict[str, Any]:
         # stop-auto became internal only in 2.58, repo-block left beta in 2.46.
         "internal_2_45": old.get("internal", opt["internal"]),
         "beta_2_45": old.get("beta", opt["beta"]),
+        "beta": opt["beta"],
         "commands": sorted(opt["commands"] or {}),
         "command_sections": "global:<command>" in opt["config_file_sections"],
         # repo-path for repo1-path: pgBackRest still reads the pre-2.22 unindexed names

@@ -84,8 +84,19 @@ def _owner(request: Request) -> tuple[publish.Owner | None, list[Problem]]:
 def prepare(environ: Mapping[str, str], env_file: Path | None,
             mount_path: str) -> tuple[SetupConfig | None, list[Problem], dict[str, Setting]]:
     settings, problems = env_sources.read_environment(environ, env_file)
-    outcome = validate(settings, mount_path=mount_path, read_file=_read_file)
+    outcome = validate(settings, mount_path=mount_path, read_file=_read_file,
+                       version=target_version(settings))
     return outcome.config, problems + outcome.problems, settings
+
+
+def target_version(settings: dict[str, Setting]) -> tuple[int, ...]:
+    """The pgBackRest the config is for: SETUP_PGBACKREST_VERSION, else the installed one (the
+    setup image carries the other images' version), else 2.45."""
+    from setup_service import option_table
+
+    chosen = settings.get("SETUP_PGBACKREST_VERSION")
+    parsed = option_table.parse_version(chosen.value) if chosen else None
+    return parsed or selfcheck.installed_version() or option_table.BASELINE
 
 
 _TRUE = {"true", "yes", "y", "on", "1"}

@@ -162,6 +162,10 @@ VARIABLES: tuple[Variable, ...] = (
              "(type, path, bucket, container, account, endpoint, encryption, stanza, pg1-path) "
              "although the backups already there become unreachable (--allow-repository-change). "
              "Remove it again afterwards.", "false", pattern=_BOOL, form="true or false"),
+    Variable("SETUP_PGBACKREST_VERSION", "The pgBackRest version the configuration is for (its "
+             "options, deprecated names, beta features). Unset: the installed pgbackrest's, else "
+             "2.45, the images' version.", "2.45", pattern=r"^[0-9]{1,3}\.[0-9]{1,3}(\.[0-9]{1,3})?$",
+             form="a version such as 2.45"),
     Variable("SETUP_OUTPUT_DIR", "Where generate publishes (same as --output-dir).",
              "/pgbackrest-config", used_by="cli"),
     Variable("SETUP_MOUNT_PATH", "Where the other containers mount the volume (--mount-path).",

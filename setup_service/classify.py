@@ -116,7 +116,7 @@ def _deprecated_form(parsed: option_table.ParsedName) -> bool:
     return bool(option.group and parsed.index is None and option.unindexed and parsed.command is None)
 
 
-def _generic(name: str, setting: Setting) -> Assignment | Problem:
+def _generic(name: str, setting: Setting, version: option_table.Version) -> Assignment | Problem:
     parsed = option_table.parse_env_name(name)
     if not parsed.known:
         return _unknown(name, setting)
@@ -131,7 +131,7 @@ def _generic(name: str, setting: Setting) -> Assignment | Problem:
     if parsed.index is not None and not 1 <= parsed.index <= option_table.INDEX_MAX:
         return Problem(name, f"index {parsed.index} is out of range", code="invalid",
                        source=setting.source, hint=f"use an index from 1 to {option_table.INDEX_MAX}")
-    if not option_table.settable(option) and option.section != "command-line":
+    if not option_table.settable(option, version) and option.section != "command-line":
         return Problem(name, "is an internal pgBackRest option", code="unknown",
                        source=setting.source, hint="remove it")
     if option.section == "command-line":
@@ -141,7 +141,8 @@ def _generic(name: str, setting: Setting) -> Assignment | Problem:
     return Assignment(name, option, parsed.index, setting.value, option.secure, parsed.command)
 
 
-def classify(settings: dict[str, Setting]) -> tuple[list[Assignment], list[Problem]]:
+def classify(settings: dict[str, Setting],
+             version: option_table.Version = option_table.BASELINE) -> tuple[list[Assignment], list[Problem]]:
     """The option assignments in the settings, and the names that are unknown or misplaced."""
     assignments: list[Assignment] = []
     problems: list[Problem] = []
@@ -158,7 +159,7 @@ def classify(settings: dict[str, Setting]) -> tuple[list[Assignment], list[Probl
         elif _deprecated_form(option_table.parse_env_name(name)):
             results = _renamed(name, setting)
         else:
-            results = [_generic(name, setting)]
+            results = [_generic(name, setting, version)]
         for result in results:
             if isinstance(result, Assignment):
                 assignments.append(result)

@@ -34,6 +34,7 @@ class Option:
     internal: bool
     internal_2_45: bool  # as pgBackRest 2.45 has it (stop-auto: internal only from 2.58)
     beta_2_45: bool  # needs beta=y in 2.45 (repo-block)
+    beta: bool  # needs beta=y in the newest release
     commands: tuple[str, ...]  # the commands the option is valid for
     command_sections: bool  # may be set in a [global:<command>] section
     unindexed: bool  # pgBackRest still reads the unindexed name (repo-path for repo1-path)
@@ -139,13 +140,45 @@ def all_env_names(index: int = 1) -> list[str]:
                   if settable(o))
 
 
-def settable(option: Option) -> bool:
-    """Whether a user may set the option in a config file. Internal options are refused unless
-    they are public in pgBackRest 2.45 (the images' version: stop-auto became internal in 2.58) or
-    in the newest release (pg-version-force); beta itself is internal, but 2.45's beta options
-    (repo-block) cannot be used without it."""
-    internal = option.internal and option.internal_2_45 and option.name != "beta"
-    return not internal and option.section != "command-line"
+Version = tuple[int, ...]
+BASELINE: Version = (2, 45)  # Debian 12's pgBackRest, which every image runs
+_VERSION = re.compile(r"([0-9]{1,3})\.([0-9]{1,3})(?:\.([0-9]{1,3}))?")
+
+
+def parse_version(text: str) -> Version | None:
+    """(2, 45) from "2.45", "pgBackRest 2.45" or "2.59.1"; None when there is no version."""
+    match = _VERSION.search(text)
+    return tuple(int(part) for part in match.groups() if part is not None) if match else None
+
+
+def version_text(version: Version) -> str:
+    return ".".join(map(str, version))
+
+
+def _table_of(version: Version) -> str:
+    """The table holds two versions: 2.45's attributes, and the newest release's for the rest."""
+    return "2.45" if version < (2, 46) else "newest"
+
+
+def settable(option: Option, version: Version = BASELINE) -> bool:
+    """Whether a user may set the option in the target version's config files. Internal options
+    are refused, but 2.45 knew some as public (stop-auto, internal from 2.58), and options public
+    in the newest release count as public for 2.45 too (pg-version-force); beta itself is
+    internal, but beta options (repo-block in 2.45) cannot be used without it."""
+    if _table_of(version) == "2.45":
+        internal = option.internal and option.internal_2_45
+    else:
+        internal = option.internal
+    return not (internal and option.name != "beta") and option.section != "command-line"
+
+
+def is_beta(option: Option, version: Version = BASELINE) -> bool:
+    return option.beta_2_45 if _table_of(version) == "2.45" else option.beta
+
+
+def introduced(option: Option) -> Version | None:
+    """The first release with the option; None: not released yet. "<=2.45" counts as 2.45."""
+    return None if option.since is None else parse_version(option.since)
 
 
 def command_env_names(command: str) -> list[str]:

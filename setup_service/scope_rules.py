@@ -6,7 +6,7 @@ from typing import Any
 
 from setup_service import catalogue, option_table, rules, values
 from setup_service.problems import Severity, errors
-from setup_service.scopes import DEBIAN_12, Scope, ScopeBuilder, _variable_for
+from setup_service.scopes import Scope, ScopeBuilder, _variable_for
 
 # pgBackRest 2.45 still requires an Azure key whenever the repository type is azure.
 _REQUIRED_IN_2_45 = ("repo-azure-key",)
@@ -149,10 +149,12 @@ def _beta(builder: ScopeBuilder) -> None:
     """2.45's beta options (repo-block) need beta=y, which must be asked for explicitly."""
     if builder.glob.get("beta") == "y":
         return
+    version = builder.collector.version
     for scope in _all_scopes(builder):
         for name, a in scope.origin.items():
-            if a.option.beta_2_45 and name != "beta":
-                builder.add(a.variable, f"{name} is a beta feature in pgBackRest {DEBIAN_12}",
+            if option_table.is_beta(a.option, version) and name != "beta":
+                builder.add(a.variable, f"{name} is a beta feature in pgBackRest "
+                            f"{option_table.version_text(version)}",
                             "set PGBACKREST_BETA=y to use it (pgBackRest refuses it otherwise)",
                             "beta")
 
@@ -167,6 +169,7 @@ def _pairs(scope: Scope, first: tuple[str, ...] = ()) -> list[tuple[str, str]]:
 # (pgbackrest/pgbackrest issue 2423, fixed by pull request 2806): one dies, recovery waits out
 # archive-timeout and can end before its target. So the default async archiving is push only.
 ARCHIVE_GET_RACE = "pgbackrest/pgbackrest issue 2423"
+RACE_FIXED_IN = (2, 59)
 
 
 def _command_sections(builder: ScopeBuilder) -> dict[str, list[tuple[str, str]]]:
@@ -174,14 +177,15 @@ def _command_sections(builder: ScopeBuilder) -> dict[str, list[tuple[str, str]]]
     sections = {command: _pairs(scope) for command, scope in sorted(builder.commands.items())
                 if scope.values}
     get = builder.commands.get("archive-get", Scope(None, parent=builder.glob))
-    if get.get("archive-async") != "y":
+    if get.get("archive-async") != "y" or builder.collector.version >= RACE_FIXED_IN:
         return sections
     chosen = get.origin.get("archive-async") or builder.glob.origin.get("archive-async")
     if chosen is None:
         sections.setdefault("archive-get", []).insert(0, ("archive-async", "n"))
         return sections
     builder.add(chosen.variable, f"makes archive-get asynchronous, which in pgBackRest "
-                f"{DEBIAN_12} can race for its lock and end a restore early ({ARCHIVE_GET_RACE}, "
+                f"{option_table.version_text(builder.collector.version)} can race for its lock "
+                f"and end a restore early ({ARCHIVE_GET_RACE}, "
                 "fixed in 2.59.0)", "unset it: the job then archives asynchronously and fetches "
                 "WAL synchronously", "version", Severity.WARNING)
     return sections

@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from setup_service.validate import Collector
 
 ReadFile = Callable[[str], bytes]
-DEBIAN_12 = "2.45"
 
 
 @dataclasses.dataclass
@@ -146,15 +145,19 @@ class ScopeBuilder:
                 self._version_warnings(a, normalised)
 
     def _version_warnings(self, a: Assignment, normalised: list[str]) -> None:
-        if a.option.since is None:
+        version = self.collector.version
+        target = option_table.version_text(version)
+        since = option_table.introduced(a.option)
+        if since is None:
             self.add(a.variable, "is not in any released pgBackRest yet",
                      "remove it; pgBackRest would ignore it with a warning", "version")
-        elif a.option.since != "<=2.45":
-            self.add(a.variable, f"needs pgBackRest {a.option.since} or newer (Debian 12 ships "
-                     f"{DEBIAN_12})", "check the pgBackRest version of the images", "version",
-                     Severity.WARNING)
-        elif a.option.allow_2_45 is not None and any(v not in a.option.allow_2_45 for v in normalised):
-            self.add(a.variable, f"this value needs a pgBackRest newer than {DEBIAN_12}",
+        elif since > version:
+            self.add(a.variable, f"needs pgBackRest {option_table.version_text(since)} or newer "
+                     f"(the images run {target})", "check the pgBackRest version of the images",
+                     "version", Severity.WARNING)
+        elif version < (2, 46) and a.option.allow_2_45 is not None \
+                and any(v not in a.option.allow_2_45 for v in normalised):
+            self.add(a.variable, f"this value needs a pgBackRest newer than {target}",
                      "use one of: " + ", ".join(a.option.allow_2_45), "version", Severity.WARNING)
 
     def apply_defaults(self) -> None:

@@ -34,6 +34,21 @@ def _clean_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("PGBACKREST_")}
 
 
+def installed_version(binary: str | None = None) -> tuple[int, ...] | None:
+    """The version of the pgbackrest on PATH (the one the setup image shares with the others)."""
+    from setup_service import option_table
+
+    binary = binary or shutil.which("pgbackrest")
+    if binary is None:
+        return None
+    try:
+        out = subprocess.run([binary, "version"], capture_output=True, text=True, env=_clean_env(),
+                             timeout=TIMEOUT_SECONDS, check=False).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return option_table.parse_version(out)
+
+
 def run(files: dict[str, RenderedFile], stanza: str, binary: str | None = None) -> CheckResult:
     binary = binary or shutil.which("pgbackrest")
     if binary is None:

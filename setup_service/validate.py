@@ -9,7 +9,8 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Callable
 
-from setup_service import catalogue, classify, cron, env_sources, rules, schema_check, scopes, values
+from setup_service import (catalogue, classify, cron, env_sources, option_table, rules, schema_check,
+                           scopes, values)
 from setup_service.classify import Assignment
 from setup_service.env_sources import Setting
 from setup_service.problems import Problem, Severity, errors
@@ -30,8 +31,10 @@ class Outcome:
 class Collector:
     """Gathers problems, filling in where each value came from."""
 
-    def __init__(self, settings: dict[str, Setting]) -> None:
+    def __init__(self, settings: dict[str, Setting],
+                 version: option_table.Version = option_table.BASELINE) -> None:
         self.settings = settings
+        self.version = version  # the pgBackRest that will read the config
         self.problems: list[Problem] = []
 
     def add(self, variable: str, message: str, hint: str = "", code: str = "invalid",
@@ -197,13 +200,13 @@ def _quoted_values(collector: Collector, settings: dict[str, Setting]) -> None:
                       "quoted", Severity.WARNING)
 
 
-def validate(settings: dict[str, Setting], *, mount_path: str,
-             read_file: ReadFile) -> Outcome:
+def validate(settings: dict[str, Setting], *, mount_path: str, read_file: ReadFile,
+             version: option_table.Version = option_table.BASELINE) -> Outcome:
     """Every problem in the settings, and the typed config when there is no error."""
-    collector = Collector(settings)
+    collector = Collector(settings, version)
     safe = _ini_safe(collector)
     collector.settings = safe  # rejected values take no further part
-    assignments, name_problems = classify.classify(safe)
+    assignments, name_problems = classify.classify(safe, version)
     collector.problems += name_problems
     repo_type = _repo_type(collector)
     rejected = collector.failed  # a rejected value is not reported again by the schema

@@ -114,9 +114,12 @@ def reader_drill(out: Path, publishes: int) -> dict[str, int]:
     readers = [threading.Thread(target=read) for _ in range(2)]
     for reader in readers:
         reader.start()
-    for i in range(publishes):
-        subprocess.run(_command(out), env=_env(2 + i), check=True, capture_output=True)
-    stop.set()
+    try:
+        for i in range(publishes):
+            run = subprocess.run(_command(out), env=_env(2 + i), capture_output=True, text=True)
+            assert run.returncode == 0, f"publish {i} exited {run.returncode}: {run.stdout}{run.stderr}"
+    finally:
+        stop.set()
     for reader in readers:
         reader.join()
     return {"publishes": publishes, **counts}

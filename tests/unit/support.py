@@ -70,10 +70,10 @@ def settings(env: Mapping[str, str], source: str = env_sources.PROCESS) -> dict[
 
 
 def check(env: Mapping[str, str], files: Mapping[str, bytes] | None = None,
-          mount_path: str = MOUNT) -> Outcome:
+          mount_path: str = MOUNT, version: tuple[int, ...] = (2, 45)) -> Outcome:
     """Validate an environment given as a dict (process-environment source, _FILE resolved)."""
     resolved, problems = env_sources.resolve_files(settings(env))
-    outcome = validate(resolved, mount_path=mount_path, read_file=reader(files))
+    outcome = validate(resolved, mount_path=mount_path, read_file=reader(files), version=version)
     return Outcome(outcome.config, problems + outcome.problems)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -846,3 +847,44 @@ def test_block_incremental_needs_beta() -> None:
     outcome = check({**env, "PGBACKREST_BETA": "y"})
     assert errors_of(outcome) == []
     assert rendered_options(outcome)["global"]["beta"] == ["y"]
+
+
+# --- the target pgBackRest version --------------------------------------------------------------
+
+NEWEST = (2, 59, 1)
+
+
+def test_stop_auto_became_internal_in_258() -> None:
+    assert _error_keys({**POSIX, "PGBACKREST_STOP_AUTO": "y"}, version=NEWEST) == {
+        ("PGBACKREST_STOP_AUTO", "unknown", "error")}
+
+
+def test_block_incremental_needs_no_beta_after_245() -> None:
+    outcome = check({**POSIX, "PGBACKREST_REPO1_BUNDLE": "y", "PGBACKREST_REPO1_BLOCK": "y"},
+                    version=NEWEST)
+    assert errors_of(outcome) == []
+
+
+def test_the_archive_get_race_is_fixed_in_259() -> None:
+    assert "global:archive-get" in rendered_options(check(POSIX))
+    assert "global:archive-get" not in rendered_options(check(POSIX, version=NEWEST))
+
+
+def test_an_option_newer_than_the_target_is_a_warning() -> None:
+    outcome = check({**POSIX, "PGBACKREST_ALLOW_ROOT": "y"})
+    assert keyed(outcome.problems) == {("PGBACKREST_ALLOW_ROOT", "version", "warning")}
+    assert "needs pgBackRest 2.59.0 or newer (the images run 2.45)" in outcome.problems[0].message
+    assert check({**POSIX, "PGBACKREST_ALLOW_ROOT": "y"}, version=NEWEST).problems == []
+
+
+def test_the_target_version_setting_and_detection(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from setup_service import app
+
+    fake = tmp_path / "pgbackrest"
+    fake.write_text("#!/bin/sh\necho 'pgBackRest 2.59.1'\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    assert app.target_version({}) == (2, 59, 1)
+    assert app.target_version({"SETUP_PGBACKREST_VERSION": Setting("2.45", "environment")}) == (2, 45)
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert app.target_version({}) == (2, 45)
