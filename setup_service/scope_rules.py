@@ -6,7 +6,9 @@ from typing import Any
 
 from setup_service import catalogue, option_table, rules, values
 from setup_service.problems import Severity, errors
-from setup_service.scopes import Scope, ScopeBuilder, _variable_for
+from setup_service.classify import Assignment
+from setup_service.collector import Collector
+from setup_service.scopes import ReadFile, Scope, ScopeBuilder, _variable_for
 
 # pgBackRest 2.45 still requires an Azure key whenever the repository type is azure.
 _REQUIRED_IN_2_45 = ("repo-azure-key",)
@@ -201,3 +203,15 @@ def result(builder: ScopeBuilder) -> dict[str, Any] | None:
     return {"global_options": _pairs(builder.glob), "stanza_options": stanza,
             "command_sections": _command_sections(builder),
             "repositories": repositories, "files": builder.files}
+
+
+def build(collector: Collector, assignments: list[Assignment], repo_type: str, *,
+          mount_path: str, read_file: ReadFile) -> dict[str, Any] | None:
+    """The options to render, or None when a problem was recorded."""
+    builder = ScopeBuilder(collector, mount_path, read_file)
+    builder.open_repos(assignments, repo_type)
+    builder.assign(assignments)
+    builder.apply_defaults()
+    builder.normalise()
+    check(builder)
+    return result(builder)

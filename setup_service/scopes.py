@@ -7,15 +7,14 @@ replaces file-valued options by the copies published under files/.
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 from setup_service import catalogue, option_table, rules, values
 from setup_service.classify import Assignment
+from setup_service.collector import Collector
 from setup_service.option_table import Option
 from setup_service.problems import Severity
 
-if TYPE_CHECKING:
-    from setup_service.validate import Collector
 
 ReadFile = Callable[[str], bytes]
 
@@ -64,7 +63,7 @@ def _variable_for(option: Option, index: int | None) -> str:
 
 
 class ScopeBuilder:
-    def __init__(self, collector: "Collector", mount_path: str, read_file: ReadFile) -> None:
+    def __init__(self, collector: Collector, mount_path: str, read_file: ReadFile) -> None:
         self.collector = collector
         self.mount_path = mount_path
         self.read_file = read_file
@@ -175,17 +174,3 @@ class ScopeBuilder:
 def _every_repo(a: Assignment) -> bool:
     friendly = catalogue.BY_NAME.get(a.variable)
     return bool(friendly and friendly.every_repo)
-
-
-def build(collector: "Collector", assignments: list[Assignment], repo_type: str, *,
-          mount_path: str, read_file: ReadFile) -> dict[str, Any] | None:
-    """The options to render, or None when a problem was recorded."""
-    from setup_service import scope_rules  # the rules that need the built scopes
-
-    builder = ScopeBuilder(collector, mount_path, read_file)
-    builder.open_repos(assignments, repo_type)
-    builder.assign(assignments)
-    builder.apply_defaults()
-    builder.normalise()
-    scope_rules.check(builder)
-    return scope_rules.result(builder)

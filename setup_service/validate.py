@@ -10,8 +10,9 @@ import dataclasses
 from typing import TYPE_CHECKING, Callable
 
 from setup_service import (catalogue, classify, cron, env_sources, option_table, rules, schema_check,
-                           scopes, values)
+                           scope_rules, values)
 from setup_service.classify import Assignment
+from setup_service.collector import Collector
 from setup_service.env_sources import Setting
 from setup_service.problems import Problem, Severity, errors
 
@@ -26,31 +27,6 @@ _BOOL_TRUE = {"true", "yes", "y", "on", "1"}
 class Outcome:
     config: SetupConfig | None  # None when there is an error
     problems: list[Problem]
-
-
-class Collector:
-    """Gathers problems, filling in where each value came from."""
-
-    def __init__(self, settings: dict[str, Setting],
-                 version: option_table.Version = option_table.BASELINE) -> None:
-        self.settings = settings
-        self.version = version  # the pgBackRest that will read the config
-        self.problems: list[Problem] = []
-
-    def add(self, variable: str, message: str, hint: str = "", code: str = "invalid",
-            severity: Severity = Severity.ERROR) -> None:
-        source = self.settings[variable].source if variable in self.settings else ""
-        problem = Problem(variable, message, hint=hint, code=code, source=source, severity=severity)
-        if problem not in self.problems:  # one assignment can serve several repositories
-            self.problems.append(problem)
-
-    def value(self, name: str) -> str | None:
-        setting = self.settings.get(name)
-        return setting.value if setting else None
-
-    @property
-    def failed(self) -> set[str]:
-        return {p.variable for p in errors(self.problems)}
 
 
 # pgBackRest reads a config line into a 64 KiB buffer and refuses a longer one; the key and '='
@@ -223,7 +199,7 @@ def validate(settings: dict[str, Setting], *, mount_path: str, read_file: ReadFi
     if stanza == "global":
         collector.add("PGBACKREST_STANZA", "'global' is pgBackRest's own section name",
                       "choose another stanza name, e.g. salespider", "invalid")
-    built = scopes.build(collector, assignments, repo_type if enabled else "none",
+    built = scope_rules.build(collector, assignments, repo_type if enabled else "none",
                          mount_path=mount_path, read_file=read_file)
     _quoted_values(collector, settings)
     if errors(collector.problems) or built is None:

@@ -7,7 +7,7 @@ from typing import Any
 from setup_service import render
 from setup_service import classify, scope_rules, scopes
 from setup_service.problems import Severity
-from setup_service.validate import Collector
+from setup_service.collector import Collector
 from tests.unit.support import CA_PEM, MOUNT, reader, settings
 
 KEY_PEM = b"-----BEGIN PRIVATE KEY-----\nUNITTESTTLSKEY\n-----END PRIVATE KEY-----\n"
@@ -18,7 +18,7 @@ def _build(env: dict[str, str], repo_type: str,
     collector = Collector(settings(env))
     assignments, problems = classify.classify(settings(env))
     assert problems == []
-    result = scopes.build(collector, assignments, repo_type, mount_path=MOUNT, read_file=reader(files))
+    result = scope_rules.build(collector, assignments, repo_type, mount_path=MOUNT, read_file=reader(files))
     return result, {(p.variable, p.code, p.severity.value) for p in collector.problems}
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from setup_service import catalogue, classify, scopes
 from setup_service.problems import Severity
-from setup_service.validate import Collector
+from setup_service.collector import Collector
 from tests.unit.support import MOUNT, reader, settings
 
 
