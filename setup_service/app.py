@@ -119,16 +119,20 @@ def _variable(change: identity.Change, settings: dict[str, Setting]) -> str:
 
 
 def identity_problems(published: dict[str, render.RenderedFile], files: dict[str, render.RenderedFile],
-                      settings: dict[str, Setting], allowed: bool) -> list[Problem]:
-    """A change of a repository's identity: refused, or (allowed) a warning."""
+                      settings: dict[str, Setting],
+                      allowed: bool) -> tuple[list[Problem], list[dict[str, str]]]:
+    """A change of a repository's identity: refused, or (allowed) a warning; and the changes as
+    status.json records them ({"key", "variable"})."""
     allowed = allowed or settings.get("SETUP_ALLOW_REPOSITORY_CHANGE", Setting("", "")).value.lower() in _TRUE
     problems = []
+    record: list[dict[str, str]] = []
     named: set[str] = set()
     for change in identity.changes(published, files):
         variable = _variable(change, settings)
         if variable in named:
             continue  # AWS_REGION moves the endpoint too: one problem per variable
         named.add(variable)
+        record.append({"key": change.key, "variable": variable})
         where = f"repository {change.index}" if change.index else "the stanza"
         message = (f"changes {change.what} of {where} ({change.key}): the backups and WAL archive "
                    "already published would become unreachable, breaking point-in-time recovery")
@@ -148,16 +152,7 @@ def identity_problems(published: dict[str, render.RenderedFile], files: dict[str
         problems.append(Problem(variable, message, code="repository-change",
                                 hint=safe + "; or set SETUP_ALLOW_REPOSITORY_CHANGE=true to switch "
                                 "now and start again from a new full backup"))
-    return problems
-
-
-def _change_record(problems: list[Problem], generation: int) -> dict[str, Any] | None:
-    changed = [p for p in problems if p.code == "repository-change"]
-    if not changed:
-        return None
-    keys = [p.message.split("(", 1)[1].split(")", 1)[0] for p in changed]
-    return {"generation": generation,
-            "changes": [{"key": k, "variable": p.variable} for k, p in zip(keys, changed)]}
+    return problems, record
 
 
 def _diff(output_dir: Path, files: dict[str, render.RenderedFile]) -> str:
@@ -189,7 +184,7 @@ def generate(request: Request, environ: Mapping[str, str]) -> Result:
         return Result(ExitCode.CONFIG, doc, problems)
     if request.dry_run:
         problems += identity_problems(publish.current_files(request.output_dir), files, settings,
-                                      request.allow_repository_change)
+                                      request.allow_repository_change)[0]
         if errors(problems):
             doc = status.build("invalid", config=config, problems=problems, check=check.as_dict())
             return Result(exit_code_for(problems), doc, problems)
@@ -220,17 +215,17 @@ def _publish(request: Request, config: SetupConfig, files: dict[str, render.Rend
                                    check=check.as_dict(), output_dir=str(out))
                 return Result(ExitCode.OK, doc, problems, published=_data_link(out))
             # Compared under the lock, against what is published now.
-            problems += identity_problems(publish.current_files(out), files, settings,
-                                          request.allow_repository_change)
+            changed, record = identity_problems(publish.current_files(out), files, settings,
+                                                request.allow_repository_change)
+            problems += changed
             if errors(problems):
                 return Result(exit_code_for(problems), status.build(
                     "invalid", config=config, problems=problems, check=check.as_dict()), problems)
             doc = status.build("written", config=config, problems=problems, files=files,
                                content_hash=digest, generation=generation + 1,
                                check=check.as_dict(), output_dir=str(out))
-            change = _change_record(problems, generation + 1)
-            if change is not None:
-                doc["repository_change"] = change
+            if record:
+                doc["repository_change"] = {"generation": generation + 1, "changes": record}
             publish.publish(out, files, status.dumps(doc), owner)
             return Result(ExitCode.OK, doc, problems, published=_data_link(out))
     except publish.LockedError as exc:
@@ -276,7 +271,7 @@ def validate_files(environ: Mapping[str, str], env_files: list[Path | None],
         if result.result == "failed":
             problems.append(_REJECTED)
         if against is not None:
-            problems += identity_problems(publish.current_files(against), files, settings, False)
+            problems += identity_problems(publish.current_files(against), files, settings, False)[0]
         code = exit_code_for(problems)
         doc = status.build("valid" if code is ExitCode.OK else "invalid", config=config,
                            problems=problems, check=result.as_dict())

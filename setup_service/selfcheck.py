@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import re
 import shutil
@@ -34,19 +35,22 @@ def _clean_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("PGBACKREST_")}
 
 
+@functools.lru_cache(maxsize=4)
+def _version_output(binary: str) -> str:
+    """`pgbackrest version`, once per run: the target version and the check both need it."""
+    try:
+        return subprocess.run([binary, "version"], capture_output=True, text=True, env=_clean_env(),
+                              timeout=TIMEOUT_SECONDS, check=False).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+
+
 def installed_version(binary: str | None = None) -> tuple[int, ...] | None:
     """The version of the pgbackrest on PATH (the one the setup image shares with the others)."""
     from setup_service import option_table
 
     binary = binary or shutil.which("pgbackrest")
-    if binary is None:
-        return None
-    try:
-        out = subprocess.run([binary, "version"], capture_output=True, text=True, env=_clean_env(),
-                             timeout=TIMEOUT_SECONDS, check=False).stdout
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return option_table.parse_version(out)
+    return option_table.parse_version(_version_output(binary)) if binary else None
 
 
 def run(files: dict[str, RenderedFile], stanza: str, binary: str | None = None) -> CheckResult:
@@ -54,8 +58,7 @@ def run(files: dict[str, RenderedFile], stanza: str, binary: str | None = None) 
     if binary is None:
         return CheckResult(False, "skipped", messages=("pgbackrest is not installed here",))
     env = _clean_env()
-    version = subprocess.run([binary, "version"], capture_output=True, text=True, env=env,
-                             timeout=TIMEOUT_SECONDS).stdout.strip()
+    version = _version_output(binary)
     messages: list[str] = []
     with tempfile.TemporaryDirectory(prefix="setup-service-check-") as tmp:
         root = Path(tmp)

@@ -44,3 +44,12 @@ def deployment(e2e_tools: None) -> Iterator[Deployment]:
         yield cluster
     finally:
         cluster.close()
+
+
+@pytest.fixture(scope="module")
+def backed_up(deployment: Deployment) -> Iterator[Deployment]:
+    """The cluster with table t holding 'base', and one full backup of it."""
+    deployment.check(["pgbackrest-stanza", "stanza-create"])
+    deployment.psql("CREATE TABLE t (v text); INSERT INTO t VALUES ('base')")
+    deployment.check(["run-backup", "full"])
+    yield deployment

@@ -8,7 +8,6 @@ import json
 import os
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,14 +27,6 @@ def tree(root: Path) -> dict[str, bytes | str]:
         elif path.is_file():
             found[name] = path.read_bytes()
     return found
-
-
-@pytest.fixture(scope="module")
-def backed_up(deployment: Deployment) -> Iterator[Deployment]:
-    deployment.check(["pgbackrest-stanza", "stanza-create"])
-    deployment.psql("CREATE TABLE t (v text); INSERT INTO t VALUES ('base')")
-    deployment.check(["run-backup", "full"])
-    yield deployment
 
 
 @pytest.mark.parametrize("variable, value", [

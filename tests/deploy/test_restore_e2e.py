@@ -7,22 +7,12 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Iterator
 
 import pytest
 
 from .cluster import Deployment
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def backed_up(deployment: Deployment) -> Iterator[Deployment]:
-    """The cluster with table t holding 'base', and one full backup of it."""
-    deployment.check(["pgbackrest-stanza", "stanza-create"])
-    deployment.psql("CREATE TABLE t (v text); INSERT INTO t VALUES ('base')")
-    deployment.check(["run-backup", "full"])
-    yield deployment
 
 
 def rows(deployment: Deployment) -> list[str]:
