@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Reliability figures with the long counts (CI runs the same drills with small ones):
-kill -9 at random moments, concurrent runs, readers during swaps, hostile environments.
+kill -9 at random moments, concurrent runs, readers during swaps, hostile environments, and the
+fast path agreeing with a fresh run after random changes to every input.
 
 Usage: python benchmarks/reliability.py [--kills 1000] [--runs 20] [--publishes 200]
-                                        [--hostile 10000] [--json]
+                                        [--hostile 10000] [--changes 1000] [--json]
 Prints tried/held per category; exits 1 if anything did not hold.
 """
 
@@ -33,12 +34,23 @@ def hostile(examples: int) -> dict[str, int]:
     return {"tried": 2 * examples, "held": 2 * examples}  # a failing example raises
 
 
+def agreement(examples: int) -> dict[str, int]:
+    from hypothesis import HealthCheck, settings
+
+    from tests.property import test_fast_path_agrees as cases
+
+    settings(max_examples=examples, deadline=None, database=None,
+             suppress_health_check=list(HealthCheck))(cases.test_a_rerun_after_any_change_publishes_what_a_fresh_run_would)()
+    return {"tried": examples, "held": examples}  # a failing example raises
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kills", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--publishes", type=int, default=200)
     parser.add_argument("--hostile", type=int, default=10000)
+    parser.add_argument("--changes", type=int, default=1000)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     figures: dict[str, dict[str, int | float]] = {}
@@ -51,6 +63,8 @@ def main() -> int:
     started = time.monotonic()
     figures["hostile environments"] = {**hostile(args.hostile),
                                        "seconds": round(time.monotonic() - started, 1)}
+    started = time.monotonic()
+    figures["fast path = fresh run"] = {**agreement(args.changes), "seconds": round(time.monotonic() - started, 1)}
     ok = (figures["kill -9"]["held"] == figures["kill -9"]["tried"]
           and figures["concurrent runs"]["exit_0_or_75"] == args.runs
           and figures["readers during swaps"]["torn"] == 0)

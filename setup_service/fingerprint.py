@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from typing import Any, Mapping
 
 FINGERPRINT_FILE = ".fingerprint"
-_FORMAT = "setup-service-fingerprint-1"
+_FORMAT = "setup-service-fingerprint-2"
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -34,7 +34,7 @@ def _sha256(data: bytes) -> str:
     return str(sha256(data).hexdigest())
 
 
-_REGULAR, _FILE_TYPE = 0o100000, 0o170000  # stat.S_IFREG, S_IFMT without importing stat
+_REGULAR, _LINK, _FILE_TYPE = 0o100000, 0o120000, 0o170000  # stat.S_IFREG, S_IFLNK, S_IFMT
 _SIZE_CAP = 1024 * 1024  # env_sources.FILE_SIZE_CAP: anything else makes the full path refuse it
 
 
@@ -77,6 +77,32 @@ def _pgbackrest_stamp(environ: Mapping[str, str]) -> str:
     return "-"
 
 
+def published_tree(output_dir: str, generation: str) -> str:
+    """A digest of the published generation as consumers read it: every entry's path, type, mode,
+    owner and content (a deleted, edited, re-moded or re-owned file is not "unchanged"). Never
+    follows a link; an unreadable tree gives "-", which matches nothing."""
+    root = os.path.join(output_dir, generation)
+    entries = []
+    try:
+        for directory, dirs, names in os.walk(root):
+            dirs.sort()
+            for name in sorted(dirs + names):
+                path = os.path.join(directory, name)
+                info = os.lstat(path)
+                content = ""
+                if info.st_mode & _FILE_TYPE == _REGULAR:
+                    with open(path, "rb") as handle:
+                        content = _sha256(handle.read())
+                elif info.st_mode & _FILE_TYPE == _LINK:
+                    content = os.readlink(path)
+                entries.append((path[len(root):], info.st_mode, info.st_uid, info.st_gid, content))
+        if not entries:
+            return "-"
+    except OSError:
+        return "-"
+    return _sha256(repr(entries).encode())
+
+
 def key(argv: list[str], environ: Mapping[str, str], files: list[str]) -> str:
     owned = sorted((k, v) for k, v in environ.items() if namespace.is_owned(k))
     material = (argv, owned, [(f, _file_digest(f)) for f in files], _tool_stamp(),
@@ -89,9 +115,9 @@ def lookup(output_dir: str, argv: list[str], environ: Mapping[str, str]) -> dict
     try:
         with open(os.path.join(output_dir, FINGERPRINT_FILE), encoding="utf-8") as handle:
             fields = handle.read().split("\0")
-        fmt, recorded_key, generation, files, text, json_report = fields
+        fmt, recorded_key, generation, tree, files, text, json_report = fields
         if fmt != _FORMAT or os.readlink(os.path.join(output_dir, namespace.DATA_LINK)) != generation \
-                or not namespace.links_in_place(output_dir):
+                or not namespace.links_in_place(output_dir) or published_tree(output_dir, generation) != tree:
             return None
         if recorded_key != key(argv, environ, files.split("\n") if files else []):
             return None
@@ -111,9 +137,10 @@ def remember(request: Any, environ: Mapping[str, str], doc: dict[str, Any], gene
     files = _referenced_files(request, environ)
     unchanged = dict(doc, result="unchanged")
     try:
-        if not generation:
+        tree = published_tree(output_dir, generation) if generation else "-"
+        if tree == "-":
             return
-        record = "\0".join((_FORMAT, key(sys.argv[1:], environ, files), generation, "\n".join(files),
+        record = "\0".join((_FORMAT, key(sys.argv[1:], environ, files), generation, tree, "\n".join(files),
                             reporter.text(unchanged, reporter.problems_from(unchanged)),
                             status.dumps(unchanged).decode().rstrip("\n")))
         path = os.path.join(output_dir, FINGERPRINT_FILE)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -135,6 +136,47 @@ def test_a_deleted_published_file_is_republished(tmp_path: Path) -> None:
     assert (out / "conf.d" / "repo.conf").is_file()
     assert generate(out, POSIX).doc["result"] == "unchanged"
     assert "conf.d/repo.conf" in tree(out)
+
+
+def _full_pipe() -> tuple[int, int]:
+    """A pipe whose buffer is full: a process writing to it blocks until the reader drains it."""
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+    try:
+        while True:
+            os.write(write_end, b"x" * 4096)
+    except BlockingIOError:
+        pass
+    os.set_blocking(write_end, True)
+    return read_end, write_end
+
+
+def test_a_run_stalled_on_stdout_does_not_vouch_for_the_next_runs_generation(tmp_path: Path) -> None:
+    """Run A publishes, releases the lock and blocks printing its report; run B publishes another
+    configuration; A then records its fingerprint. A rerun with A's inputs must publish A's
+    configuration again, not answer "unchanged" for B's."""
+    out = tmp_path / "o"
+    env_a, env_b = dict(POSIX), {**POSIX, "BACKUP_RETENTION_FULL": "2"}
+    read_end, write_end = _full_pipe()
+    stalled = subprocess.Popen([sys.executable, "-c", _ENTRY, *_args(out)], cwd=tmp_path, stdout=write_end,
+                               env={**process_env(env_a), "PYTHONPATH": str(REPO_ROOT)})
+    os.close(write_end)
+    try:
+        wchan = Path(f"/proc/{stalled.pid}/wchan")
+        for _ in range(2400):  # A has published, released the lock and is blocked on its report
+            if stalled.poll() is not None or "pipe_write" in wchan.read_text():
+                break
+            time.sleep(0.05)
+        assert "pipe_write" in wchan.read_text() and "repo1-retention-full=7" in (out / "conf.d" / "repo.conf").read_text()
+        code, stdout, _path = _run(_args(out), env_b)  # B publishes while A is stalled
+        assert code == 0 and "generation 2" in stdout
+    finally:
+        with os.fdopen(read_end, "rb") as reader:
+            reader.read()  # A goes on: prints, records its fingerprint, exits
+        assert stalled.wait(timeout=120) == 0
+    code, stdout, path = _run(_args(out), env_a)
+    assert (code, path) == (0, "PATH=full") and "generation 3" in stdout, stdout
+    assert "repo1-retention-full=7" in (out / "conf.d" / "repo.conf").read_text()
 
 
 def test_dry_run_shows_that_only_a_secret_changed(tmp_path: Path) -> None:
