@@ -99,12 +99,13 @@ def generate(env_file: Path | None, output_dir: Path, mount_path: str, owner: An
 @click.option("--strict", is_flag=True, help="Warnings fail the run too (exit 78).")
 @check_option
 @debug_option
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 def validate(env_files: tuple[Path, ...], fmt: str, against: Path | None, isolated: bool,
-             strict: bool, pgbackrest_check: bool, debug: bool) -> None:
-    """Check env files for CI; writes nothing."""
+             strict: bool, pgbackrest_check: bool, debug: bool, files: tuple[Path, ...]) -> None:
+    """Check env files for CI (FILES, or --env-file); writes nothing."""
     from setup_service import app, reporter
 
-    targets: list[Path | None] = list(env_files) or [None]
+    targets: list[Path | None] = [*env_files, *files] or [None]
     environ = {} if isolated else os.environ
     results = _guarded(debug, lambda: app.validate_files(environ, targets, pgbackrest_check,
                                                          against))
