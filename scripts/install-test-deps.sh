@@ -40,10 +40,11 @@ prefix=.cache/node
 stamp="$prefix/.installed-lock.sha256"
 want=$(sha256sum "$lock" tests/e2e/harness/node/package.json | sha256sum | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] \
-   && [ -x "$prefix/node_modules/.bin/s3rver" ] && [ -x "$prefix/node_modules/.bin/azurite-blob" ]; then
+   && [ -x "$prefix/node_modules/.bin/s3rver" ] && [ -x "$prefix/node_modules/.bin/azurite-blob" ] \
+   && [ -x "$prefix/node_modules/.bin/ajv" ]; then
   log "npm emulators present in $prefix"
 else
-  log "npm ci (s3rver, azurite) into $prefix"
+  log "npm ci (s3rver, azurite, ajv-cli) into $prefix"
   mkdir -p "$prefix"
   cp tests/e2e/harness/node/package.json "$lock" "$prefix/"
   npm ci --prefix "$prefix" --no-audit --no-fund --loglevel=error >/dev/null
@@ -51,7 +52,8 @@ else
 fi
 
 # Fail here, not halfway through the tests, if something is still missing.
-for tool in pgbackrest node "$prefix/node_modules/.bin/s3rver" "$prefix/node_modules/.bin/azurite-blob"; do
+for tool in pgbackrest node "$prefix/node_modules/.bin/s3rver" "$prefix/node_modules/.bin/azurite-blob" \
+            "$prefix/node_modules/.bin/ajv"; do
   command -v "$tool" >/dev/null 2>&1 || { log "missing after install: $tool"; exit 1; }
 done
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { log "missing after install: initdb"; exit 1; }

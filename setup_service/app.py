@@ -254,6 +254,9 @@ def _data_link(out: Path) -> str:
         return ""
 
 
+ENVIRONMENT = "environment"  # validate's label for the process environment (no env file)
+
+
 def validate_files(environ: Mapping[str, str], env_files: list[Path | None],
                    check: bool, against: Path | None = None) -> list[tuple[str, Result]]:
     """validate: each env file on its own; nothing is written. With `against` (a copy or mount
@@ -261,7 +264,7 @@ def validate_files(environ: Mapping[str, str], env_files: list[Path | None],
     results = []
     for env_file in env_files:
         config, problems, settings = prepare(environ, env_file, namespace.DEFAULT_MOUNT_PATH)
-        label = str(env_file) if env_file else "environment"
+        label = str(env_file) if env_file else ENVIRONMENT
         if errors(problems) or config is None:
             results.append((label, Result(exit_code_for(problems),
                                           status.build("invalid", config=None, problems=problems), problems)))

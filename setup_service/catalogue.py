@@ -67,7 +67,11 @@ class Variable:
     form: str = ""  # the expected form in words, for error hints
 
 
-_BOOL = r"^(?i:true|false|yes|no|y|n|on|off|1|0)$"
+BOOL_WORDS = ("true", "false", "yes", "no", "y", "n", "on", "off", "1", "0")
+# ECMA-262 has no inline (?i:...): ajv and editors read these patterns too, so the cases are spelled out.
+BOOL_PATTERN = "^(" + "|".join(w for word in BOOL_WORDS
+                               for w in sorted({word, word.upper(), word.capitalize()})) + ")$"
+_BOOL = BOOL_PATTERN
 _COMPOSE_BYTES = r"^[0-9]+(\.[0-9]+)?([bkmgBKMG][bB]?)?$"
 _CPUS = r"^[0-9]+(\.[0-9]+)?$"
 _CRON = r"^\S+( \S+){4}$|^@(yearly|annually|monthly|weekly|daily|midnight|hourly)$"

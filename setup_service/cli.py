@@ -99,11 +99,11 @@ def generate(env_file: Path | None, output_dir: Path, mount_path: str, owner: An
 @click.option("--strict", is_flag=True, help="Warnings fail the run too (exit 78).")
 @check_option
 @debug_option
-@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("files", nargs=-1, metavar="[FILE]...", type=click.Path(path_type=Path))
 def validate(env_files: tuple[Path, ...], fmt: str, against: Path | None, isolated: bool,
              strict: bool, pgbackrest_check: bool, debug: bool, files: tuple[Path, ...]) -> None:
     """Check env files for CI (FILES, or --env-file); writes nothing."""
-    from setup_service import app, reporter
+    from setup_service import app, env_sources, reporter
 
     targets: list[Path | None] = [*env_files, *files] or [None]
     environ = {} if isolated else os.environ
@@ -111,27 +111,38 @@ def validate(env_files: tuple[Path, ...], fmt: str, against: Path | None, isolat
                                                          against))
     if strict:
         results = [(label, app.strictly(r)) for label, r in results]
-    if fmt == "json":
-        click.echo(json.dumps({label: r.doc for label, r in results}, indent=2, sort_keys=True))
+    codes = [r.exit_code for _, r in results]
+    worst = max(codes, key=lambda c: c is not ExitCode.OK)  # any failure decides
+    if fmt == "json" and len(results) == 1:
+        click.echo(reporter.json_report(results[0][1].doc, results[0][1].problems))
+    elif fmt == "json":  # schemas/validate.json
+        click.echo(json.dumps({
+            "schema_version": 1, "result": "valid" if worst is ExitCode.OK else "invalid",
+            "exit_code": int(worst),
+            "files": [{"file": label, "exit_code": int(r.exit_code), "status": r.doc} for label, r in results],
+        }, indent=2, sort_keys=True))
     else:
         for label, r in results:
             if len(results) > 1 and fmt == "text":
                 click.echo(f"== {label}")
-            click.echo(reporter.REPORTERS[fmt](r.doc, r.problems))
-    codes = [r.exit_code for _, r in results]
-    _finish(max(codes, key=lambda c: c is not ExitCode.OK))  # any failure decides
+            if fmt == "github":
+                path = None if label == app.ENVIRONMENT else Path(label)
+                click.echo(reporter.github(r.doc, r.problems, None if path is None else str(path),
+                                           None if path is None else env_sources.assignment_lines(path)))
+            else:
+                click.echo(reporter.REPORTERS[fmt](r.doc, r.problems))
+    _finish(worst)
 
 
 @main.command()
-@click.argument("name", required=False, type=click.Choice((*catalogue.REPO_TYPES, "common", "status")))
-def schema(name: str | None) -> None:
-    """Print the JSON Schema of the environment for a repository type (or the status document)."""
+@click.argument("name", required=False, default="environment",
+                type=click.Choice(("environment", *catalogue.REPO_TYPES, "common", "status", "validate")))
+def schema(name: str) -> None:
+    """Print a JSON Schema: of the environment (any type, the default), of one repository type,
+    of the status document, or of `validate --format json` over several files."""
     from setup_service import schema_check
 
-    if name is None:
-        click.echo(json.dumps({t: schema_check.load_schema(t) for t in catalogue.REPO_TYPES}, indent=2))
-    else:
-        click.echo(json.dumps(schema_check.load_schema(name), indent=2))
+    click.echo(json.dumps(schema_check.load_schema(name), indent=2))
 
 
 def _guarded(debug: bool, run: Any) -> Any:

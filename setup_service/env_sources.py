@@ -79,6 +79,23 @@ def env_file_problems(env_file: Path) -> list[Problem]:
     return problems
 
 
+def assignment_lines(env_file: Path) -> dict[str, int]:
+    """Where each variable is written in an env file (its last assignment wins, as in
+    python-dotenv): 1-based line numbers, for annotations that point at the line."""
+    from dotenv.parser import parse_stream  # lazy, as in layered()
+
+    lines: dict[str, int] = {}
+    try:
+        with env_file.open(encoding="utf-8") as stream:
+            for binding in parse_stream(stream):
+                if binding.key is not None:  # the binding's text starts with the blank lines before it
+                    text = binding.original.string
+                    lines[binding.key] = binding.original.line + text.count("\n", 0, len(text) - len(text.lstrip()))
+    except (OSError, UnicodeDecodeError):
+        return {}
+    return lines
+
+
 # Secrets, keys, certificates and CA bundles are far smaller; a bigger file is a mistake
 # (/dev/zero, a disk image), and reading it whole would exhaust the container's memory.
 FILE_SIZE_CAP = 1024 * 1024

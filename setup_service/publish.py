@@ -43,15 +43,18 @@ class Owner:
 
 @contextlib.contextmanager
 def locked(output_dir: Path) -> Iterator[None]:
+    created = not output_dir.exists()
     try:
-        created = not output_dir.exists()
         output_dir.mkdir(parents=True, exist_ok=True)
         if created:
             os.chmod(output_dir, 0o755)  # not the umask's: the consumers (uid 999) read it
+    except OSError as exc:
+        raise PublishError(f"cannot create {output_dir}: {exc.strerror}") from exc
+    try:
         # Never follow a planted .lock symlink out of the volume; the mode is ours, not the umask's.
         fd = os.open(output_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-    except OSError as exc:
-        raise PublishError(f"cannot create {output_dir / LOCK_FILE}: {exc.strerror}") from exc
+    except OSError as exc:  # an existing directory this user may not write (a root-owned volume)
+        raise PublishError(f"cannot write {output_dir} (its lock file {LOCK_FILE}): {exc.strerror}") from exc
     with os.fdopen(fd, "r+b") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

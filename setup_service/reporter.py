@@ -59,17 +59,26 @@ def _escape(value: str, *, property_value: bool = False) -> str:
     return value.replace(":", "%3A").replace(",", "%2C") if property_value else value
 
 
-def github(doc: dict[str, Any], problems: list[Problem]) -> str:
-    lines = []
+def github(doc: dict[str, Any], problems: list[Problem], env_file: str | None = None,
+           lines: dict[str, int] | None = None) -> str:
+    """GitHub Actions workflow commands: each problem points at the env file being validated and,
+    when the variable (or its NAME_FILE) is written there, at its line; the summary names the file."""
+    out = []
     for p in problems:
         kind = "error" if p.severity is Severity.ERROR else "warning"
-        props = [f"title={_escape(p.variable, property_value=True)}"]
-        if p.source.startswith(".env file "):
-            props.insert(0, f"file={_escape(p.source[len('.env file '):], property_value=True)}")
+        props = []
+        file = env_file if env_file is not None else \
+            p.source[len(".env file "):] if p.source.startswith(".env file ") else None
+        if file is not None:
+            props.append(f"file={_escape(file, property_value=True)}")
+            line = (lines or {}).get(p.variable) or (lines or {}).get(p.variable + "_FILE")
+            if line:
+                props.append(f"line={line}")
+        props.append(f"title={_escape(p.variable, property_value=True)}")
         message = p.message + (f" (fix: {p.hint})" if p.hint else "")
-        lines.append(f"::{kind} {','.join(props)}::{_escape(p.variable + ' ' + message)}")
-    lines.append(_summary(doc))
-    return "\n".join(lines)
+        out.append(f"::{kind} {','.join(props)}::{_escape(p.variable + ' ' + message)}")
+    out.append((f"{env_file}: " if env_file is not None else "") + _summary(doc))
+    return "\n".join(out)
 
 
 REPORTERS: dict[str, Callable[[dict[str, Any], list[Problem]], str]] = {

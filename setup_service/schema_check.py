@@ -15,7 +15,6 @@ from setup_service.env_sources import Setting
 from setup_service.problems import Problem
 from setup_service.resources import schemas_dir
 from setup_service import schema_gen
-from setup_service.schema_gen import BASE_URI
 
 
 @functools.lru_cache(maxsize=None)
@@ -27,12 +26,8 @@ def load_schema(name: str) -> dict[str, Any]:
 @functools.lru_cache(maxsize=None)
 def _validator(repo_type: str) -> Any:
     import jsonschema  # type: ignore[import-untyped]  # lazy: costs tens of milliseconds at start-up
-    from referencing import Registry, Resource
 
-    registry: Registry = Registry().with_resource(
-        BASE_URI + "common", Resource.from_contents(load_schema("common")))
-    schema = load_schema(repo_type)
-    return jsonschema.Draft202012Validator(schema, registry=registry)
+    return jsonschema.Draft202012Validator(load_schema(repo_type))  # self-contained: no registry
 
 
 _TYPE_FORMS = {

@@ -2,6 +2,11 @@
 
 `python -m setup_service.schema_gen` rewrites schemas/; a unit test checks that the committed
 files are what the catalogue generates, so the schemas can never drift from the contract.
+
+Every file stands alone, for the standard tools (check-jsonschema, ajv, editors): each type's
+schema carries the shared variables in its own `$defs` (no reference leaves the file), and
+environment.json holds them all, choosing the type by PGBACKREST_REPO1_TYPE. Patterns stay in
+the ECMA-262 subset the JSON Schema specification asks for.
 """
 
 from __future__ import annotations
@@ -15,13 +20,11 @@ from setup_service.resources import schemas_dir
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 BASE_URI = "urn:setup-service:schema:"
-_BOOL_WORDS = ("true", "false", "yes", "no", "y", "n", "on", "off", "1", "0")
 _INDEX = "(?:[1-9][0-9]?|1[0-9]{2}|2[0-4][0-9]|25[0-6])"
 # PGBACKREST_REPO1_TYPE is the catalogue's (it also takes "none"); other indexes are pgBackRest's.
 _INDEX_FROM_2 = "(?:[2-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-6])"
 TYPE_PATTERNS = {
-    "boolean": "^(" + "|".join(w for word in _BOOL_WORDS
-                                for w in sorted({word, word.upper(), word.capitalize()})) + ")$",
+    "boolean": catalogue.BOOL_PATTERN,
     "integer": "^[+-]?[0-9]+$",
     "size": "^[0-9]+([KkMmGgTtPp][Ii]?[Bb]?|[Bb])?$",
     "time": "^[0-9]+(\\.[0-9]+)?(ms|s|m|h|d|w)?$",
@@ -100,7 +103,7 @@ def type_schema(repo_type: str) -> dict[str, Any]:
         "$id": BASE_URI + repo_type,
         "title": f"setup-service environment for repository type {repo_type}",
         "type": "object",
-        "allOf": [{"$ref": BASE_URI + "common"}],
+        "allOf": [{"$ref": _COMMON_REF}],
         "properties": {catalogue.TYPE_VARIABLE: type_prop,
                        **{v.name: _variable_schema(v) for v in own}},
     }
@@ -110,7 +113,35 @@ def type_schema(repo_type: str) -> dict[str, Any]:
     conditions += [_required_unless(v) for v in own if repo_type in v.required_for and _conditional(v)]
     if conditions:
         schema["allOf"] += conditions
+    schema["$defs"] = {"common": _embedded(common_schema())}
     return schema
+
+
+_COMMON_REF = "#/$defs/common"
+
+
+def _embedded(schema: dict[str, Any]) -> dict[str, Any]:
+    """A schema as a $defs entry: no $schema, $id or $defs of its own."""
+    return {k: v for k, v in schema.items() if k not in ("$schema", "$id", "$defs")}
+
+
+def environment_schema() -> dict[str, Any]:
+    """Every repository type in one schema: PGBACKREST_REPO1_TYPE (unset or empty: none) picks
+    the type's rules. What `setup-service schema` prints with no argument."""
+    type_var = catalogue.TYPE_VARIABLE
+    chosen = [{"if": {"required": [type_var], "properties": {type_var: {"const": t}}},
+               "then": {"$ref": f"#/$defs/{t}"}} for t in catalogue.REPO_TYPES]
+    unset = {"if": {"not": {"required": [type_var]}}, "then": {"$ref": "#/$defs/none"}}
+    return {
+        "$schema": DIALECT,
+        "$id": BASE_URI + "environment",
+        "title": "setup-service environment (any repository type)",
+        "type": "object",
+        "properties": {type_var: _variable_schema(catalogue.BY_NAME[type_var])},
+        "allOf": [unset, *chosen],
+        "$defs": {"common": _embedded(common_schema()),
+                  **{t: _embedded(type_schema(t)) for t in catalogue.REPO_TYPES}},
+    }
 
 
 def _conditional(variable: catalogue.Variable) -> dict[str, Any] | None:
@@ -143,10 +174,37 @@ def _required_unless(variable: catalogue.Variable) -> dict[str, Any]:
     }
 
 
+def validate_schema() -> dict[str, Any]:
+    """What `validate --format json` prints for several files: one status document per file."""
+    status = json.loads((Path(schemas_dir()) / "status.json").read_text())
+    return {
+        "$schema": DIALECT,
+        "$id": BASE_URI + "validate",
+        "title": "setup-service validate --format json, several files",
+        "description": "With one file, validate --format json prints that file's status document "
+                       "(status.json); with several, this: each file's status and exit code, and the "
+                       "run's result and exit code (the first failure's).",
+        "type": "object",
+        "required": ["schema_version", "result", "exit_code", "files"],
+        "additionalProperties": False,
+        "properties": {
+            "schema_version": {"const": 1},
+            "result": {"enum": ["valid", "invalid"]},
+            "exit_code": {"type": "integer"},
+            "files": {"type": "array", "items": {
+                "type": "object", "required": ["file", "exit_code", "status"], "additionalProperties": False,
+                "properties": {"file": {"type": "string"}, "exit_code": {"type": "integer"},
+                               "status": {"$ref": "#/$defs/status"}}}},
+        },
+        "$defs": {"status": _embedded(status), **status.get("$defs", {})},
+    }
+
+
 def generated() -> dict[str, dict[str, Any]]:
     """File name -> schema, for every generated schema."""
-    files = {"common.json": common_schema()}
+    files = {"common.json": common_schema(), "environment.json": environment_schema()}
     files.update({f"{t}.json": type_schema(t) for t in catalogue.REPO_TYPES})
+    files["validate.json"] = validate_schema()
     return files
 
 

@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+import jsonschema  # type: ignore[import-untyped]
 import pytest
 from click.testing import CliRunner
 
@@ -114,23 +115,48 @@ def test_validate_two_files(tmp_path: Path) -> None:
     assert f"error: BACKUP_RETENTION_FULL (from .env file {bad})" in output
     code, output = _invoke(["validate", "--no-pgbackrest-check", "--format", "json",
                             "--env-file", str(good), "--env-file", str(bad)])
-    docs = json.loads(output)
-    assert {label: d["result"] for label, d in docs.items()} == {str(good): "valid", str(bad): "invalid"}
+    doc = json.loads(output)  # several files: schemas/validate.json
+    jsonschema.Draft202012Validator(schema_check.load_schema("validate")).validate(doc)
+    assert (doc["result"], doc["exit_code"]) == ("invalid", 78)
+    assert [(f["file"], f["exit_code"], f["status"]["result"]) for f in doc["files"]] == \
+        [(str(good), 0, "valid"), (str(bad), 78, "invalid")]
+    code, output = _invoke(["validate", "--no-pgbackrest-check", "--format", "json", str(bad)])
+    doc = json.loads(output)  # one file: its status document
+    jsonschema.Draft202012Validator(schema_check.load_schema("status")).validate(doc)
+    assert (code, doc["result"], [p["variable"] for p in doc["problems"]]) == \
+        (78, "invalid", ["BACKUP_RETENTION_FULL"])
     code, output = _invoke(["validate", "--no-pgbackrest-check", "--env-file", str(good)])
     assert (code, output.strip()) == (0, "result: valid; backups enabled: repo1=posix; stanza salespider")
 
 
 def test_validate_github_format(tmp_path: Path) -> None:
     bad = tmp_path / "bad.env"
-    bad.write_text("PGBACKREST_REPO1_TYPE=posix\nAWS_S3_BUCKT=x\n")
-    code, output = _invoke(["validate", "--no-pgbackrest-check", "--format", "github", "--env-file", str(bad)])
+    bad.write_text("PGBACKREST_REPO1_TYPE=s3\n# the region\nAWS_REGION=eu-west-1\n\nAWS_S3_BUCKT=x\n"
+                   "export BACKUP_RETENTION_FULL=abc\nAWS_SECRET_ACCESS_KEY_FILE=/nonexistent\n")
+    good = tmp_path / "good.env"
+    good.write_text("PGBACKREST_REPO1_TYPE=posix\nBACKUP_RETENTION_FULL=2\n")
+    code, output = _invoke(["validate", "--isolated", "--no-pgbackrest-check", "--format", "github", str(bad),
+                            str(good)])
     assert code == 78
-    assert output.splitlines()[0].startswith(f"::error file={bad},title=AWS_S3_BUCKT::")
+    lines = output.splitlines()
+    annotations = {line.split("title=")[1].split("::")[0]: line.split("::")[1] for line in lines
+                   if line.startswith("::")}
+    assert annotations == {  # the line where each variable is written; a missing one: the file
+        "AWS_S3_BUCKT": f"error file={bad},line=5,title=AWS_S3_BUCKT",
+        "BACKUP_RETENTION_FULL": f"error file={bad},line=6,title=BACKUP_RETENTION_FULL",
+        "AWS_SECRET_ACCESS_KEY_FILE": f"error file={bad},line=7,title=AWS_SECRET_ACCESS_KEY_FILE",
+        "AWS_SECRET_ACCESS_KEY": f"error file={bad},line=7,title=AWS_SECRET_ACCESS_KEY",  # via its _FILE
+        "AWS_S3_BUCKET": f"error file={bad},title=AWS_S3_BUCKET",
+        "AWS_ACCESS_KEY_ID": f"error file={bad},title=AWS_ACCESS_KEY_ID",
+    }
+    assert [line for line in lines if not line.startswith("::")] == [
+        f"{bad}: 6 error(s), 0 warning(s): nothing was written",
+        f"{good}: result: valid; backups enabled: repo1=posix; stanza salespider"]
 
 
 def test_validate_with_the_real_pgbackrest_check() -> None:
     code, output = _invoke(["validate", "--format", "json"], POSIX)
-    doc = json.loads(output)["environment"]
+    doc = json.loads(output)
     assert code == 0
     assert doc["pgbackrest_check"]["result"] in ("passed", "skipped")
 
@@ -138,22 +164,27 @@ def test_validate_with_the_real_pgbackrest_check() -> None:
 @pytest.mark.skipif(not __import__("shutil").which("pgbackrest"), reason="pgbackrest is not installed")
 def test_validate_refused_by_the_real_pgbackrest() -> None:
     code, output = _invoke(["validate", "--format", "json"], {**POSIX, "PGBACKREST_REPO1_SYMLINK": "y"})
-    doc = json.loads(output)["environment"]
+    doc = json.loads(output)
     assert (code, doc["result"], doc["pgbackrest_check"]["result"]) == (78, "invalid", "failed")
     assert [p["variable"] for p in doc["problems"]] == ["pgbackrest"]
     assert any("repo1-symlink" in m for m in doc["pgbackrest_check"]["messages"])
 
 
-@pytest.mark.parametrize("name", [*catalogue.REPO_TYPES, "common", "status"])
+@pytest.mark.parametrize("name", [*catalogue.REPO_TYPES, "common", "status", "validate", "environment"])
 def test_schema_prints_json(name: str) -> None:
     code, output = _invoke(["schema", name])
     assert code == 0
     assert json.loads(output) == schema_check.load_schema(name)
 
 
-def test_schema_without_name_prints_every_type() -> None:
+def test_schema_without_name_prints_the_environment_schema_of_every_type() -> None:
     code, output = _invoke(["schema"])
-    assert (code, set(json.loads(output))) == (0, set(catalogue.REPO_TYPES))
+    schema = json.loads(output)
+    assert (code, schema["$id"]) == (0, "urn:setup-service:schema:environment")
+    assert set(schema["$defs"]) == {"common", *catalogue.REPO_TYPES}
+    validator = jsonschema.Draft202012Validator(schema)
+    assert validator.is_valid(S3) and validator.is_valid(POSIX) and validator.is_valid({})
+    assert not validator.is_valid({k: v for k, v in S3.items() if k != "AWS_S3_BUCKET"})
 
 
 def test_help_documents_exit_codes() -> None:

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import pytest
+
 from setup_service import catalogue, docs_gen
+from tests.unit.support import REPO_ROOT
 
 
 def test_readme_is_up_to_date() -> None:
@@ -19,3 +25,58 @@ def test_examples_are_up_to_date() -> None:
 def test_every_variable_is_in_the_reference() -> None:
     table = docs_gen.reference_table()
     assert all(f"`{v.name}`" in table for v in catalogue.VARIABLES)
+
+
+# --- what README and docs/contract.md say about the command line and the schemas ------------------
+
+def _synopsis(text: str, command: str) -> str:
+    """The `setup-service COMMAND ...` lines of a synopsis block (continuation lines included)."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"setup-service {command} "))
+    end = start + 1
+    while end < len(lines) and lines[end].startswith(" "):
+        end += 1
+    return "\n".join(lines[start:end])
+
+
+@pytest.mark.parametrize("doc", ["README.md", "docs/contract.md"])
+@pytest.mark.parametrize("command", ["generate", "validate", "schema"])
+def test_each_synopsis_shows_every_option_and_argument(doc: str, command: str) -> None:
+    import click
+
+    from setup_service import cli
+
+    synopsis = _synopsis((REPO_ROOT / doc).read_text(), command)
+    for param in cli.main.commands[command].params:
+        if isinstance(param, click.Option):
+            shown = [o for o in param.opts + param.secondary_opts if o.startswith("--") and o in synopsis]
+            assert shown or param.name == "help", f"{doc}: {command} {param.opts} is not in the synopsis"
+        elif isinstance(param.type, click.Choice):
+            assert all(choice in synopsis for choice in param.type.choices), (doc, command, param.name)
+        else:
+            assert param.metavar and param.metavar in synopsis, f"{doc}: {command} argument {param.name}"
+
+
+def test_contract_lists_every_schema_and_every_result() -> None:
+    contract = (REPO_ROOT / "docs" / "contract.md").read_text()
+    for schema in sorted((REPO_ROOT / "schemas").glob("*.json")):
+        assert f"`schemas/{schema.name}`" in contract or f"`{schema.name}`" in contract, schema.name
+    results = json.loads((REPO_ROOT / "schemas" / "status.json").read_text())["properties"]["result"]["enum"]
+    for doc in ("docs/contract.md", "README.md"):
+        text = (REPO_ROOT / doc).read_text()
+        assert all(f"`{result}`" in text for result in results), (doc, results)
+
+
+def test_the_documented_layout_names_every_file_the_job_keeps_in_the_volume(tmp_path: Path) -> None:
+    from tests.unit.support import POSIX, generate
+
+    out = tmp_path / "o"
+    generate(out, POSIX)
+    from setup_service import fingerprint
+
+    (out / fingerprint.FINGERPRINT_FILE).write_text("")  # what the console script records
+    for doc in ("README.md", "docs/contract.md"):
+        text = (REPO_ROOT / doc).read_text()
+        for entry in out.iterdir():
+            name = entry.name if not entry.name.startswith("..gen-") else "..gen-"
+            assert name in text, f"{doc} does not show {entry.name}"

@@ -258,3 +258,48 @@ def test_current_status_and_files(tmp_path: Path) -> None:
     assert publish.links_in_place(out)
     (out / "..data" / "status.json").write_text("[1]")
     assert publish.current_status(out) is None
+
+
+
+def _as_nobody(out: Path) -> str:
+    """publish.locked(out) in a forked child running as uid/gid 65534: its PublishError message."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: no pytest machinery, only the module already imported
+        message = "no error"
+        try:
+            os.setgid(65534)
+            os.setuid(65534)
+            with publish.locked(out):
+                pass
+        except publish.PublishError as exc:
+            message = str(exc)
+        except BaseException as exc:  # noqa: BLE001 - reported to the parent
+            message = f"unexpected {exc!r}"
+        os.write(write_end, message.encode())
+        os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as reader_end:
+        message = reader_end.read().decode()
+    os.waitpid(pid, 0)
+    return message
+
+
+def test_an_existing_directory_this_user_cannot_write_is_cannot_write() -> None:
+    """A root-owned volume: the job running as another user says "cannot write" (exit 73, like
+    "cannot create" for a directory it cannot make)."""
+    import shutil
+    import tempfile
+
+    if os.geteuid() != 0:
+        pytest.skip("needs root to run as another user")
+    parent = Path(tempfile.mkdtemp())
+    try:
+        parent.chmod(0o755)
+        out = parent / "volume"
+        out.mkdir(mode=0o755)
+        assert _as_nobody(out).startswith(f"cannot write {out} (its lock file .lock): Permission denied")
+        assert _as_nobody(out / "sub").startswith(f"cannot create {out / 'sub'}: Permission denied")
+        assert ExitCode.CANT_CREATE == 73
+    finally:
+        shutil.rmtree(parent)
