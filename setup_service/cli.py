@@ -106,6 +106,8 @@ def validate(env_files: tuple[Path, ...], fmt: str, against: Path | None, isolat
     from setup_service import app, env_sources, reporter
 
     targets: list[Path | None] = [*env_files, *files] or [None]
+    if isolated and targets == [None]:
+        raise click.UsageError("--isolated reads only the env files given: name at least one")
     environ = {} if isolated else os.environ
     results = _guarded(debug, lambda: app.validate_files(environ, targets, pgbackrest_check,
                                                          against))

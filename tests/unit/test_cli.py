@@ -345,3 +345,11 @@ def test_the_sdks_own_variables_are_not_warned_about(tmp_path: Path) -> None:
     sdk = {"AWS_CA_BUNDLE": "/etc/ssl/ca.pem", "AWS_PROFILE": "ci", "AWS_DEFAULT_REGION": "eu-west-1"}
     result = run_module(["validate", "--strict", "--env-file", str(env_file)], sdk)
     assert result.returncode == 0, result.stdout
+
+
+def test_validate_isolated_without_a_file_is_a_usage_error() -> None:
+    assert cli.run.__doc__  # the console script maps click's usage errors to 64
+    result = CliRunner().invoke(cli.main, ["validate", "--isolated"], env=POSIX)
+    assert result.exit_code == 2 and "name at least one" in result.output
+    proc = run_module(["validate", "--isolated"], POSIX)
+    assert proc.returncode == 64 and "name at least one" in proc.stderr + proc.stdout
