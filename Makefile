@@ -5,7 +5,8 @@ COMPOSE ?= docker compose
 BACKUP_CONTAINER ?= salespider-backup
 POSTGRES_CONTAINER ?= salespider-postgres
 
-.PHONY: deploy backup backup-info backup-check restore-latest restore-backup restore-pitr \
+.PHONY: deploy backup backup-info backup-check backup-status restore-points restore-xid \
+	restore-latest restore-backup restore-pitr \
 	validate config
 
 deploy:
@@ -22,7 +23,17 @@ backup-info:
 backup-check:
 	docker exec $(BACKUP_CONTAINER) pgbackrest-stanza check
 
-# restore ARGS: the restore script's arguments (latest | set LABEL | time TARGET).
+# Are the backups good right now? FORMAT=text|json|prometheus; Nagios exit codes (0 OK,
+# 1 WARNING, 2 CRITICAL, 3 UNKNOWN).
+FORMAT ?= text
+backup-status:
+	docker exec $(BACKUP_CONTAINER) backup-status --format $(FORMAT)
+
+# The backups with their time ranges, and the span point-in-time recovery can reach.
+restore-points:
+	docker exec $(BACKUP_CONTAINER) backup-status --restore-points --format $(FORMAT)
+
+# restore ARGS: the restore script's arguments (latest | set LABEL | time TARGET | xid XID).
 define restore
 	$(COMPOSE) stop postgres backup
 	$(COMPOSE) run --rm --no-deps backup restore $(1)
@@ -40,6 +51,10 @@ restore-backup:
 restore-pitr:
 	@test -n "$(TARGET)" || { echo 'usage: make restore-pitr TARGET="2024-01-01 12:00:00+00"' >&2; exit 2; }
 	$(call restore,time '$(TARGET)')
+
+restore-xid:
+	@test -n "$(XID)" || { echo 'usage: make restore-xid XID=123456' >&2; exit 2; }
+	$(call restore,xid '$(XID)')
 
 validate:
 	$(COMPOSE) run --rm setup validate

@@ -21,9 +21,13 @@ EXPECTED = {
     ("backup",): ["docker exec salespider-backup run-backup full"],
     ("backup-info",): ["docker exec salespider-backup pgbackrest-stanza info"],
     ("backup-check",): ["docker exec salespider-backup pgbackrest-stanza check"],
+    ("backup-status",): ["docker exec salespider-backup backup-status --format text"],
+    ("backup-status", "FORMAT=prometheus"): ["docker exec salespider-backup backup-status --format prometheus"],
+    ("restore-points",): ["docker exec salespider-backup backup-status --restore-points --format text"],
     ("restore-latest",): restore("latest"),
     ("restore-backup", "BACKUP_SET=20240101-120000F"): restore("set '20240101-120000F'"),
     ("restore-pitr", "TARGET=2024-01-01 12:00:00+00"): restore("time '2024-01-01 12:00:00+00'"),
+    ("restore-xid", "XID=123456"): restore("xid '123456'"),
     ("validate",): ["docker compose run --rm setup validate"],
     ("config",): ["docker compose run --rm setup", "docker compose up -d",
                   "docker exec salespider-postgres reload-config || "
@@ -37,7 +41,7 @@ def make(*args: str) -> list[str]:
     return result.stdout.splitlines()
 
 
-@pytest.mark.parametrize("args", list(EXPECTED), ids=lambda args: args[0])
+@pytest.mark.parametrize("args", list(EXPECTED), ids=lambda args: "-".join(args))
 def test_make_n_prints_the_commands(args: tuple[str, ...]) -> None:
     printed = [line for line in make("-n", *args) if not line.startswith("test -n")]
     assert printed == EXPECTED[args]
@@ -45,12 +49,13 @@ def test_make_n_prints_the_commands(args: tuple[str, ...]) -> None:
 
 def test_every_target_is_covered() -> None:
     phony = (REPO / "Makefile").read_text().split(".PHONY:", 1)[1].split("\n\n", 1)[0]
-    assert sorted(phony.replace("\\", " ").split()) == sorted(args[0] for args in EXPECTED)
+    assert sorted(phony.replace("\\", " ").split()) == sorted({args[0] for args in EXPECTED})
 
 
 @pytest.mark.parametrize(("target", "usage"), [
     ("restore-backup", "usage: make restore-backup BACKUP_SET="),
     ("restore-pitr", 'usage: make restore-pitr TARGET="'),
+    ("restore-xid", "usage: make restore-xid XID="),
 ])
 def test_restores_without_their_argument_stop_before_touching_anything(target: str,
                                                                        usage: str) -> None:

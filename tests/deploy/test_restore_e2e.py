@@ -86,9 +86,21 @@ def test_restore_latest_replays_every_archived_timeline(backed_up: Deployment) -
     assert rows(backed_up) == ["base", "latest"]
 
 
+def test_restore_to_a_transaction_id(backed_up: Deployment) -> None:
+    """make restore-xid XID=...: the state just after that transaction committed."""
+    xid = backed_up.psql("INSERT INTO t VALUES ('in-xid') RETURNING txid_current()").splitlines()[0]
+    backed_up.psql("INSERT INTO t VALUES ('after-xid')")
+    archive_all(backed_up)
+
+    restore(backed_up, "xid", xid)
+
+    assert rows(backed_up) == ["base", "in-xid", "latest"]
+
+
 @pytest.mark.parametrize("args", [[], ["latest", "x"], ["set"], ["set", "nonsense"],
-                                  ["time", ""], ["yesterday"]])
+                                  ["time", ""], ["yesterday"], ["xid"], ["xid", "12a"]])
 def test_bad_arguments_are_usage_errors(backed_up: Deployment, args: list[str]) -> None:
     result = backed_up.run(["restore", *args])
     assert result.returncode == 64
-    assert "usage" in result.stderr or "not a backup label" in result.stderr
+    assert "usage" in result.stderr or "not a backup label" in result.stderr \
+        or "not a transaction id" in result.stderr

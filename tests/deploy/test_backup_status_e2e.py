@@ -1,0 +1,235 @@
+"""backup-status against a real cluster and repository: OK after a backup, stale backups by the
+published schedule, archiving failing (and recovering), the archive queue against
+archive-push-queue-max, a hole in the WAL archive, and an unreachable repository. Time is moved
+with BACKUP_STATUS_NOW, as the scheduler's tests move it with SCHEDULER_NOW."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from .cluster import Deployment
+from .tools import BACKUP_SCRIPTS
+
+pytestmark = pytest.mark.e2e
+
+STATUS = str(BACKUP_SCRIPTS / "backup-status")
+WEEKLY = {"BACKUP_SCHEDULE_FULL": "0 2 * * 0", "BACKUP_SCHEDULE_DIFF": "0 2 * * 1-6"}
+DAY = 86400
+
+
+def status(deployment: Deployment, *args: str, now: float | None = None,
+           **env: str) -> tuple[int, Any, float]:
+    extra = {"BACKUP_STATE_DIR": str(deployment.base / "log"), **env}
+    if now is not None:
+        extra["BACKUP_STATUS_NOW"] = str(now)
+    started = time.monotonic()
+    result = deployment.run([STATUS, *args], extra)
+    elapsed = time.monotonic() - started
+    assert result.stderr == "", result.stderr
+    output = json.loads(result.stdout) if "json" in args else result.stdout
+    return result.returncode, output, elapsed
+
+
+def by_check(report: dict[str, Any]) -> dict[str, str]:
+    worst: dict[str, str] = {}
+    order = ["OK", "WARNING", "CRITICAL", "UNKNOWN"]
+    for check in report["checks"]:
+        if order.index(check["status"]) >= order.index(worst.get(check["name"], "OK")):
+            worst[check["name"]] = check["status"]
+    return worst
+
+
+def switch_wal(deployment: Deployment, times: int = 1) -> None:
+    for _ in range(times):
+        deployment.psql("INSERT INTO t SELECT 'x' || g FROM generate_series(1, 100) g; SELECT pg_switch_wal()")
+
+
+def wait_archived(deployment: Deployment) -> str:
+    """The segment being written was switched out and archived: returns its name."""
+    name = deployment.psql("SELECT pg_walfile_name(pg_current_wal_lsn())")
+    deployment.psql("SELECT pg_switch_wal()")
+    for _ in range(600):
+        archived = deployment.psql("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver")
+        if archived >= name:
+            return name
+        time.sleep(0.1)
+    pytest.fail(f"{name} was not archived in 60 s")
+
+
+@pytest.fixture(scope="module")
+def healthy(backed_up: Deployment) -> Deployment:
+    backed_up.publish(**WEEKLY)
+    switch_wal(backed_up, 2)
+    wait_archived(backed_up)
+    return backed_up
+
+
+def test_ok_after_a_full_backup_in_every_format(healthy: Deployment) -> None:
+    now = time.time()
+    code, report, _ = status(healthy, "--format", "json", now=now)
+    assert code == 0, report
+    assert report["status"] == "OK"
+    assert by_check(report) == {"repository": "OK", "backup-age": "OK", "archiving": "OK",
+                                "continuity": "OK", "queue": "OK", "outage": "OK"}
+    full = report["last_backup"]["full"]
+    assert full["label"].endswith("F") and 0 <= full["age_seconds"] < 600
+    archive = report["archive"]
+    assert archive["failed_count"] == 0 and archive["last_archived_wal"]
+    assert archive["gap"] == {"missing_segments": 0, "first_missing": None, "after_newest_backup": False}
+    assert archive["queue_max_bytes"] == 8 * 1024 ** 3  # the catalogue's default archive-push-queue-max
+    assert report["repositories"] == [{"key": 1, "reachable": True, "message": "ok"}]
+
+    # A second sample ten minutes later (and 16 MiB of WAL more): the rate and the safe outage.
+    switch_wal(healthy, 1)
+    wait_archived(healthy)
+    code, report, _ = status(healthy, "--format", "json", now=now + 600)
+    archive = report["archive"]
+    assert code == 0 and archive["wal_bytes_per_hour"] > 0, report
+    free_or_queue = min(archive["free_bytes"], archive["queue_max_bytes"] - archive["queue_bytes"])
+    assert archive["safe_outage_hours"] == pytest.approx(free_or_queue / archive["wal_bytes_per_hour"], rel=0.01)
+
+    code, text, _ = status(healthy, now=now + 600)
+    assert code == 0 and text.startswith("BACKUP OK: backups and archive are good")
+
+    code, exposition, _ = status(healthy, "--format", "prometheus", now=now + 600)
+    families = {f.name: f for f in text_string_to_metric_families(exposition)}
+    assert {"pgbackrest_status", "pgbackrest_check_status", "pgbackrest_last_backup_age_seconds",
+            "pgbackrest_archive_failed_count", "pgbackrest_archive_queue_bytes",
+            "pgbackrest_safe_outage_hours", "pgbackrest_repository_reachable"} <= set(families)
+    assert [s.value for s in families["pgbackrest_status"].samples] == [0]
+    assert {s.labels["check"]: s.value for s in families["pgbackrest_check_status"].samples}["continuity"] == 0
+
+
+def test_stale_backups_by_the_published_schedule(healthy: Deployment) -> None:
+    """Weekly full (Sunday), diff Monday to Saturday: the diff schedule's longest gap is 2 days."""
+    now = time.time()
+    code, report, _ = status(healthy, "--format", "json", now=now + 3 * DAY)
+    assert code == 1 and report["status"] == "WARNING"
+    messages = {c["message"].split(":")[0]: c["status"] for c in report["checks"] if c["name"] == "backup-age"}
+    assert messages == {"full": "OK", "diff": "WARNING"}
+    code, report, _ = status(healthy, "--format", "json", now=now + 8 * DAY)
+    messages = {c["message"].split(":")[0]: c["status"] for c in report["checks"] if c["name"] == "backup-age"}
+    assert (code, messages) == (2, {"full": "WARNING", "diff": "CRITICAL"})
+    code, report, _ = status(healthy, "--format", "json", now=now + 16 * DAY)
+    messages = {c["message"].split(":")[0]: c["status"] for c in report["checks"] if c["name"] == "backup-age"}
+    assert (code, messages) == (2, {"full": "CRITICAL", "diff": "CRITICAL"})
+
+
+def test_archiving_failing_then_recovered_and_the_queue(healthy: Deployment) -> None:
+    healthy.publish(**WEEKLY, PGBACKREST_ARCHIVE_PUSH_QUEUE_MAX="64MiB")
+    healthy.psql("ALTER SYSTEM SET archive_command = 'false'")
+    healthy.psql("SELECT pg_reload_conf()")
+    try:
+        switch_wal(healthy, 4)
+        for _ in range(600):
+            if int(healthy.psql("SELECT failed_count FROM pg_stat_archiver")) > 0:
+                break
+            time.sleep(0.1)
+        now = time.time()
+        code, report, _ = status(healthy, "--format", "json", now=now)
+        checks = by_check(report)
+        assert checks["archiving"] == "WARNING", report
+        assert report["archive"]["failed_count"] > 0 and report["archive"]["last_failed_wal"]
+        assert report["archive"]["queue_bytes"] >= 4 * 16 * 1024 ** 2
+        assert (checks["queue"], code) == ("CRITICAL", 2)  # 64 MiB waiting of 64 MiB allowed
+        code, report, _ = status(healthy, "--format", "json", now=now + 7200)
+        assert by_check(report)["archiving"] == "CRITICAL"
+    finally:
+        healthy.psql("ALTER SYSTEM RESET archive_command")
+        healthy.psql("SELECT pg_reload_conf()")
+        healthy.publish(**WEEKLY)
+    wait_archived(healthy)
+    for _ in range(600):
+        if not any(n.endswith(".ready") for n in os.listdir(healthy.data / "pg_wal" / "archive_status")):
+            break
+        time.sleep(0.1)
+    code, report, _ = status(healthy, "--format", "json")
+    assert (code, by_check(report)["archiving"], by_check(report)["queue"]) == (0, "OK", "OK"), report
+
+
+def _archived_file(deployment: Deployment, segment: str) -> Path:
+    [path] = list((deployment.base / "repo" / "archive" / deployment.stanza).glob(f"*/{segment[:16]}/{segment}-*"))
+    return path
+
+
+def test_a_hole_in_the_archive_is_critical_until_a_new_backup(healthy: Deployment) -> None:
+    switch_wal(healthy, 1)
+    hole = wait_archived(healthy)
+    switch_wal(healthy, 1)
+    wait_archived(healthy)
+    moved = _archived_file(healthy, hole)
+    aside = healthy.base / moved.name
+    moved.rename(aside)  # as if pgBackRest had dropped it past archive-push-queue-max
+    try:
+        code, report, _ = status(healthy, "--format", "json")
+        assert (code, by_check(report)["continuity"]) == (2, "CRITICAL"), report
+        assert report["archive"]["gap"] == {"missing_segments": 1, "first_missing": hole, "after_newest_backup": True}
+        healthy.check(["run-backup", "full"])
+        code, report, _ = status(healthy, "--format", "json")
+        # Recovery to now works again; restore points before the new backup still miss the segment.
+        assert (code, by_check(report)["continuity"]) == (1, "WARNING"), report
+        assert report["archive"]["gap"]["after_newest_backup"] is False
+    finally:
+        aside.rename(moved)
+    code, report, _ = status(healthy, "--format", "json")
+    assert (code, by_check(report)["continuity"]) == (0, "OK"), report
+
+
+def test_an_unreachable_repository_is_critical_within_seconds(healthy: Deployment) -> None:
+    repo = healthy.base / "repo"
+    repo.chmod(0o000)
+    try:
+        code, report, elapsed = status(healthy, "--format", "json", BACKUP_STATUS_TIMEOUT="5")
+    finally:
+        repo.chmod(0o750)
+    assert code == 2 and by_check(report)["repository"] == "CRITICAL", report
+    assert elapsed < 30
+    code, report, _ = status(healthy, "--format", "json")
+    assert code == 0, report
+
+
+def test_restore_points_list_the_backups_and_the_recovery_span(healthy: Deployment) -> None:
+    code, points, _ = status(healthy, "--restore-points", "--format", "json")
+    info = json.loads(healthy.check(["pgbackrest-stanza", "info", "--output=json"]).stdout)[0]
+    assert code == 0
+    assert [b["label"] for b in points["backups"]] == [b["label"] for b in info["backup"]]
+    oldest = info["backup"][0]
+    assert points["point_in_time"]["from_backup"] == oldest["label"]
+    assert points["point_in_time"]["from"].startswith(time.strftime("%Y-%m-%dT", time.gmtime(oldest["timestamp"]["stop"])))
+    last = healthy.psql("SELECT extract(epoch from last_archived_time)::bigint FROM pg_stat_archiver")
+    assert points["point_in_time"]["to"] == \
+        time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(max(int(last), oldest["timestamp"]["stop"])))
+    code, text, _ = status(healthy, "--restore-points")
+    assert code == 0 and oldest["label"] in text and "point-in-time recovery: any time from" in text
+
+
+
+def test_a_new_repository_without_a_backup_is_due_one_interval_after_it_was_created(e2e_tools: None) -> None:
+    """Right after deploy (stanza created, no backup yet): WARNING until the first full backup is
+    overdue by the schedule, then CRITICAL. Here: the full schedule is weekly."""
+    import secrets
+
+    from .cluster import unprivileged_user
+
+    fresh = Deployment(unprivileged_user(), stanza="fresh", cipher_pass=secrets.token_hex(16))
+    try:
+        fresh.publish(**WEEKLY)
+        fresh.initdb()
+        fresh.start()
+        fresh.check(["pgbackrest-stanza", "stanza-create"])
+        now = time.time()
+        code, report, _ = status(fresh, "--format", "json", now=now)
+        ages = [c for c in report["checks"] if c["name"] == "backup-age"]
+        assert code == 1 and {c["status"] for c in ages} == {"WARNING"}, report
+        assert all("no backup yet" in c["message"] and "due by" in c["message"] for c in ages)
+        code, report, _ = status(fresh, "--format", "json", now=now + 8 * DAY)
+        assert code == 2 and by_check(report)["backup-age"] == "CRITICAL"
+    finally:
+        fresh.close()

@@ -1,0 +1,64 @@
+"""The pure parts of backup-status: a cron schedule's longest interval, WAL segment arithmetic
+across timelines, and pgBackRest's sizes (the rest runs against a real cluster in
+test_backup_status_e2e.py)."""
+
+from __future__ import annotations
+
+import importlib.machinery
+import importlib.util
+from types import ModuleType
+
+import pytest
+
+from .tools import BACKUP_SCRIPTS
+
+HOUR, DAY = 3600, 86400
+
+
+def _load() -> ModuleType:
+    loader = importlib.machinery.SourceFileLoader("backup_status", str(BACKUP_SCRIPTS / "backup-status"))
+    spec = importlib.util.spec_from_loader("backup_status", loader)
+    assert spec is not None
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+status = _load()
+MiB16 = 16 * 1024 * 1024
+
+
+@pytest.mark.parametrize("expression, interval", [
+    ("0 2 * * 0", 7 * DAY), ("0 2 * * 7", 7 * DAY), ("0 2 * * 1-6", 2 * DAY), ("0 */6 * * *", 6 * HOUR),
+    ("*/15 * * * *", 900), ("* * * * *", 60), ("@daily", DAY), ("@hourly", HOUR), ("@weekly", 7 * DAY),
+    ("15 3 1 * *", 31 * DAY), ("0 0 1 1 *", 366 * DAY), ("30 1 * * 6", 7 * DAY), ("0 2,14 * * *", 12 * HOUR),
+    ("0 2 1,15 * *", 17 * DAY), ("0 0 * * 1,3,5", 3 * DAY),
+])
+def test_the_longest_interval_of_a_schedule(expression: str, interval: int) -> None:
+    assert status.interval_seconds(expression) == interval
+
+
+def test_segment_names_round_trip() -> None:
+    name = "000000020000000A000000FF"
+    timeline, number = status.segment_number(name, MiB16)
+    assert (timeline, number) == (2, 0xA * 256 + 0xFF)
+    assert status.segment_name(timeline, number, MiB16) == name
+    assert status.segment_name(2, number + 1, MiB16) == "000000020000000B00000000"
+    assert status.segment_number("000000010000000100000003", 64 * 1024 * 1024) == (1, 64 + 3)
+
+
+def test_holes_follow_timeline_switches() -> None:
+    present = {"0000000100000000000000FE", "0000000100000000000000FF", "000000010000000100000000",
+               "000000020000000100000000", "000000020000000100000002"}
+    assert status.holes(present, "0000000100000000000000FE", "000000020000000100000002", MiB16) == \
+        ["000000020000000100000001"]
+    assert status.holes(present - {"0000000100000000000000FF"}, "0000000100000000000000FE",
+                        "000000010000000100000000", MiB16) == ["0000000100000000000000FF"]
+    assert status.holes(present, "0000000100000000000000FE", "000000010000000100000000", MiB16) == []
+
+
+@pytest.mark.parametrize("text, size", [("8GiB", 8 * 1024 ** 3), ("64MiB", 64 * 1024 ** 2), ("512MB", 512 * 1024 ** 2),
+                                        ("1024", 1024), ("4gb", 4 * 1024 ** 3), ("2T", 2 * 1024 ** 4),
+                                        (None, None), ("lots", None)])
+def test_sizes_as_pgbackrest_reads_them(text: str | None, size: int | None) -> None:
+    assert status.size_bytes(text) == size
