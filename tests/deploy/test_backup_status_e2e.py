@@ -233,3 +233,80 @@ def test_a_new_repository_without_a_backup_is_due_one_interval_after_it_was_crea
         assert code == 2 and by_check(report)["backup-age"] == "CRITICAL"
     finally:
         fresh.close()
+
+
+# --- the watch: state changes posted once each, and a full backup that closes a gap ---------------
+
+HOOK = "/hooks/watch-T0KEN"
+
+
+def watch(deployment: Deployment, webhook: Any) -> tuple[int, list[Any]]:
+    result = deployment.run([STATUS, "--watch"], {"BACKUP_STATE_DIR": str(deployment.base / "log"),
+                                                  "BACKUP_WEBHOOK_URL": webhook.url(HOOK)})
+    posts = webhook.take()
+    for post in posts:
+        assert post.path == HOOK and post.content_type == "application/json"
+        assert deployment.cipher_pass not in post.body and "T0KEN" not in post.body
+    return result.returncode, [p.payload for p in posts]
+
+
+def test_the_watch_posts_each_change_once_and_closes_a_gap_with_a_full_backup(healthy: Deployment,
+                                                                               webhook: Any) -> None:
+    watch(healthy, webhook)  # whatever the state was, it is recorded now
+    assert watch(healthy, webhook) == (0, [])  # nothing changed: nothing posted
+
+    switch_wal(healthy, 1)
+    hole = wait_archived(healthy)
+    switch_wal(healthy, 1)
+    wait_archived(healthy)
+    moved = _archived_file(healthy, hole)
+    moved.unlink()  # dropped: pgBackRest never pushed it
+    before = [b["label"] for b in json.loads(healthy.check(["pgbackrest-stanza", "info", "--output=json"]).stdout)[0]["backup"]]
+
+    code, posts = watch(healthy, webhook)
+    events = [p for p in posts if "event" in p]
+    results = [p for p in posts if "event" not in p]  # run-backup's own post of the backup it took
+    assert [(r["status"], r["type"]) for r in results] == [("success", "full")], posts
+    names = [e["event"] for e in events]
+    assert names[0] == "wal-dropped" and "gap-closed" in names, events
+    assert events[0]["gap"] == {"missing_segments": 1, "first_missing": hole, "after_newest_backup": True}
+    assert events[0]["status"] == "CRITICAL" and events[-1]["gap"]["after_newest_backup"] is False
+    info = json.loads(healthy.check(["pgbackrest-stanza", "info", "--output=json"]).stdout)[0]["backup"]
+    assert info[-1]["label"] not in before and info[-1]["type"] == "full"  # the watch took it
+    assert results[0]["label"] == info[-1]["label"]
+    assert code == 1  # WARNING: restore points before the new backup still miss the segment
+
+    assert watch(healthy, webhook) == (1, [])  # once per change, not every run
+
+
+def test_the_watch_posts_archiving_failing_and_recovered(healthy: Deployment, webhook: Any) -> None:
+    watch(healthy, webhook)
+    healthy.psql("ALTER SYSTEM SET archive_command = 'false'")
+    healthy.psql("SELECT pg_reload_conf()")
+    try:
+        switch_wal(healthy, 1)
+        for _ in range(600):
+            if healthy.psql("SELECT last_failed_time > coalesce(last_archived_time, 'epoch') FROM pg_stat_archiver") == "t":
+                break
+            time.sleep(0.1)
+        _code, events = watch(healthy, webhook)
+        assert [e["event"] for e in events] == ["archiving-failing"], events
+        assert watch(healthy, webhook)[1] == []
+    finally:
+        healthy.psql("ALTER SYSTEM RESET archive_command")
+        healthy.psql("SELECT pg_reload_conf()")
+    wait_archived(healthy)
+    _code, events = watch(healthy, webhook)
+    assert [e["event"] for e in events] == ["archiving-recovered"], events
+
+
+def test_on_minute_runs_the_watch_every_backup_watch_minutes(healthy: Deployment) -> None:
+    state = healthy.base / "log" / "backup-status.state.json"
+    state.unlink(missing_ok=True)
+    env = {"BACKUP_STATE_DIR": str(healthy.base / "log")}
+    off = healthy.run([str(BACKUP_SCRIPTS / "on-minute")], {**env, "BACKUP_WATCH_MINUTES": "0"})
+    assert off.returncode == 0 and not state.exists(), off.stderr
+    every = healthy.run([str(BACKUP_SCRIPTS / "on-minute")], {**env, "BACKUP_WATCH_MINUTES": "1"})
+    assert every.returncode == 0 and json.loads(state.read_text()) == {
+        "repository_unreachable": False, "archiving_failing": False, "wal_missing": False,
+        "backups_stale": False}, every.stderr
