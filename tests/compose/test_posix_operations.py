@@ -5,6 +5,7 @@ backups, the three restores, `make config` for a changed setting and for an inva
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Iterator
 
@@ -45,6 +46,26 @@ def test_backup_info_and_check(posix: Deployment) -> None:
     assert "status: ok" in info
     posix.make("backup-check")
     assert posix.archiver()["failed_count"] == "0"
+
+
+def test_backup_status_restore_points_and_the_healthcheck(posix: Deployment) -> None:
+    """After the first backup: `make backup-status` answers OK in every format, `make
+    restore-points` lists the backup and the recovery span, and the container is healthy."""
+    text = posix.make("-s", "backup-status").stdout
+    assert text.startswith("BACKUP OK: backups and archive are good"), text
+    report = json.loads(posix.make("-s", "backup-status", "FORMAT=json").stdout)
+    assert report["status"] == "OK" and report["last_backup"]["full"]["label"] == found["full"]
+    assert {c["name"] for c in report["checks"]} == {"repository", "backup-age", "archiving", "continuity",
+                                                      "queue", "outage"}
+    exposition = posix.make("-s", "backup-status", "FORMAT=prometheus").stdout
+    from prometheus_client.parser import text_string_to_metric_families
+
+    status = {f.name: f for f in text_string_to_metric_families(exposition)}["pgbackrest_status"]
+    assert [s.value for s in status.samples] == [0]
+    points = posix.make("-s", "restore-points").stdout
+    assert found["full"] in points and "point-in-time recovery: any time from" in points
+    posix.wait_for("the backup container to be healthy", lambda: posix.state(BACKUP).health == "healthy",
+                   timeout=150)
 
 
 def test_restore_latest_brings_back_everything_archived(posix: Deployment) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -310,3 +311,62 @@ def test_on_minute_runs_the_watch_every_backup_watch_minutes(healthy: Deployment
     assert every.returncode == 0 and json.loads(state.read_text()) == {
         "repository_unreachable": False, "archiving_failing": False, "wal_missing": False,
         "backups_stale": False}, every.stderr
+
+
+def test_drill_wal_dropped_past_the_queue_cap_then_healed(healthy: Deployment, webhook: Any) -> None:
+    """The repository goes away under writes with a small archive-push-queue-max: PostgreSQL keeps
+    accepting writes, pgBackRest drops WAL past the cap (reporting success), backup-status turns
+    CRITICAL with the hole named; the repository comes back, the watch takes a full backup and
+    posts the gap closed, and point-in-time recovery after that backup reaches its target."""
+    healthy.publish(**WEEKLY, PGBACKREST_ARCHIVE_PUSH_QUEUE_MAX="48MiB")
+    watch(healthy, webhook)
+    holes_before = status(healthy, "--format", "json")[1]["archive"]["gap"]["missing_segments"]
+    repo = healthy.base / "repo"
+    started = time.monotonic()
+    repo.chmod(0o000)
+    try:
+        healthy.psql("CREATE TABLE IF NOT EXISTS outage (i int)")
+        for i in range(8):  # 8 segments: past the 48 MiB cap
+            healthy.psql(f"INSERT INTO outage VALUES ({i}); SELECT pg_switch_wal()")
+        code, report, elapsed = status(healthy, "--format", "json", BACKUP_STATUS_TIMEOUT="5")
+        assert code == 2 and by_check(report)["repository"] == "CRITICAL" and elapsed < 30, report
+        # PostgreSQL kept accepting writes; wait until the archiver has pushed (or dropped) all of it.
+        for _ in range(1800):
+            if not any(n.endswith(".ready") for n in os.listdir(healthy.data / "pg_wal" / "archive_status")):
+                break
+            time.sleep(0.1)
+        log = "\n".join(p.read_text(errors="replace") for p in (healthy.base / "log").glob("*archive-push*.log"))
+        dropped_names = re.findall(r"dropped WAL file '([0-9A-F]{24})' because archive queue exceeded", log)
+        assert dropped_names, log[-3000:]  # pgBackRest's own words
+    finally:
+        repo.chmod(0o750)
+    assert int(healthy.psql("SELECT count(*) FROM outage")) == 8
+    code, report, _ = status(healthy, "--format", "json")
+    assert (code, by_check(report)["continuity"]) == (2, "CRITICAL"), report
+    dropped = report["archive"]["gap"]  # every segment pgBackRest dropped, and the holes there were
+    assert dropped["after_newest_backup"] and dropped["missing_segments"] == holes_before + len(dropped_names)
+
+    code, posts = watch(healthy, webhook)
+    events = [p["event"] for p in posts if "event" in p]
+    assert events[0] == "wal-dropped" and "gap-closed" in events, posts
+    healed_after = time.monotonic() - started
+    code, report, _ = status(healthy, "--format", "json")
+    assert by_check(report)["continuity"] in ("OK", "WARNING") and not report["archive"]["gap"]["after_newest_backup"]
+
+    # Point-in-time recovery after the healing backup reaches its target with every row before it.
+    healthy.psql("INSERT INTO outage VALUES (100)")
+    time.sleep(1.1)
+    target = healthy.psql("SELECT now()")
+    time.sleep(1.1)
+    healthy.psql("INSERT INTO outage VALUES (101)")
+    healthy.check(["pgbackrest-stanza", "check"])
+    healthy.stop()
+    restored = healthy.run(["restore", "time", target])
+    healthy.start()
+    assert restored.returncode == 0, restored.stdout + restored.stderr
+    for _ in range(600):
+        if healthy.psql("SELECT pg_is_in_recovery()") == "f":
+            break
+        time.sleep(0.1)
+    assert healthy.psql("SELECT array_agg(i ORDER BY i) FROM outage") == "{0,1,2,3,4,5,6,7,100}"
+    print(f"drill: repository away, WAL dropped and healed in {healed_after:.0f} s")
