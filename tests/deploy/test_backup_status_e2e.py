@@ -183,17 +183,31 @@ def test_a_hole_in_the_archive_is_critical_until_a_new_backup(healthy: Deploymen
     assert (code, by_check(report)["continuity"]) == (0, "OK"), report
 
 
-def test_an_unreachable_repository_is_critical_within_seconds(healthy: Deployment) -> None:
+def test_an_unreachable_repository_is_warning_at_once_and_critical_after_an_hour(healthy: Deployment) -> None:
+    """backup-status answers within seconds while the repository is away; the outage is
+    remembered between runs (the healthcheck runs every minute), so an hour later it is CRITICAL."""
     repo = healthy.base / "repo"
+    now = time.time()
     repo.chmod(0o000)
     try:
-        code, report, elapsed = status(healthy, "--format", "json", BACKUP_STATUS_TIMEOUT="5")
+        code, report, elapsed = status(healthy, "--format", "json", now=now, BACKUP_STATUS_TIMEOUT="5")
+        assert code == 1 and by_check(report)["repository"] == "WARNING", report
+        assert elapsed < 30
+        code, report, _ = status(healthy, "--format", "json", now=now + 1800, BACKUP_STATUS_TIMEOUT="5")
+        assert code == 1 and "(for 30 min)" in str(report["checks"]), report
+        code, report, _ = status(healthy, "--format", "json", now=now + 3700, BACKUP_STATUS_TIMEOUT="5")
+        assert code == 2 and by_check(report)["repository"] == "CRITICAL", report
     finally:
         repo.chmod(0o750)
-    assert code == 2 and by_check(report)["repository"] == "CRITICAL", report
-    assert elapsed < 30
-    code, report, _ = status(healthy, "--format", "json")
-    assert code == 0, report
+    code, report, _ = status(healthy, "--format", "json", now=now + 3800)
+    assert by_check(report)["repository"] == "OK", report
+    repo.chmod(0o000)
+    try:  # a new outage starts its own clock
+        code, report, _ = status(healthy, "--format", "json", now=now + 3900, BACKUP_STATUS_TIMEOUT="5")
+        assert by_check(report)["repository"] == "WARNING", report
+    finally:
+        repo.chmod(0o750)
+    assert status(healthy, "--format", "json")[0] == 0
 
 
 def test_restore_points_list_the_backups_and_the_recovery_span(healthy: Deployment) -> None:
@@ -329,7 +343,9 @@ def test_drill_wal_dropped_past_the_queue_cap_then_healed(healthy: Deployment, w
         for i in range(8):  # 8 segments: past the 48 MiB cap
             healthy.psql(f"INSERT INTO outage VALUES ({i}); SELECT pg_switch_wal()")
         code, report, elapsed = status(healthy, "--format", "json", BACKUP_STATUS_TIMEOUT="5")
-        assert code == 2 and by_check(report)["repository"] == "CRITICAL" and elapsed < 30, report
+        # The repository does not answer (WARNING); whether the queue is past the cap at this
+        # instant depends on how far pgBackRest's async push got (it drops at once): not asserted.
+        assert code >= 1 and by_check(report)["repository"] == "WARNING" and elapsed < 30, report
         # PostgreSQL kept accepting writes; wait until the archiver has pushed (or dropped) all of it.
         for _ in range(1800):
             if not any(n.endswith(".ready") for n in os.listdir(healthy.data / "pg_wal" / "archive_status")):
