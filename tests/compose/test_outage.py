@@ -10,9 +10,10 @@ before tini became PID 1). When storage returns, archiving catches up by itself.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 
@@ -23,6 +24,14 @@ pytestmark = pytest.mark.compose
 OUTAGE_SECONDS = 150
 WRITE_INTERVAL = 5
 ARCHIVE_DIR = "/var/lib/pgbackrest/archive/salespider"
+
+
+def backup_status(deployment: Deployment, now: float | None = None) -> tuple[int, dict[str, Any]]:
+    """`make backup-status FORMAT=json`, optionally as if at another time (BACKUP_STATUS_NOW)."""
+    args = ["docker", "exec", *(["-e", f"BACKUP_STATUS_NOW={now}"] if now else []), BACKUP,
+            "backup-status", "--format", "json"]
+    result = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    return result.returncode, json.loads(result.stdout)
 
 
 class Session:
@@ -63,6 +72,7 @@ def session(deployment: Deployment) -> Iterator[tuple[Deployment, Session]]:
     deployment.wait_for("the scheduler", lambda: "scheduler: running" in deployment.logs(BACKUP),
                         timeout=180)
     deployment.psql("CREATE TABLE writes (at timestamptz DEFAULT clock_timestamp(), wal text)")
+    deployment.make("backup")  # so that backup-status can be OK before and after
     deployment.switch_wal_and_wait_archived()
     held = Session()
     try:
@@ -77,16 +87,27 @@ def test_postgres_rides_out_a_storage_outage(session: tuple[Deployment, Session]
     backend = held.ask("SELECT pg_backend_pid()")
     failed_before = int(deployment.archiver()["failed_count"])
 
+    assert backup_status(deployment)[0] == 0
     deployment.compose("exec", "-T", "backup", "chmod", "0000", ARCHIVE_DIR)
+    outage_started = time.time()
     deadline = time.monotonic() + OUTAGE_SECONDS
     written = 0
     last_segment = ""
+    target = ""
+    during: dict[str, Any] = {}
     while time.monotonic() < deadline:
         out = held.ask("INSERT INTO writes (wal) SELECT pg_walfile_name(pg_current_wal_lsn()) "
                        "FROM generate_series(1, 2000);"
                        "SELECT pg_walfile_name(pg_switch_wal())")
         last_segment = out[-1]
         written += 2000
+        if not target and time.monotonic() > deadline - OUTAGE_SECONDS / 2:
+            target = held.ask("SELECT clock_timestamp()::text")[-1]  # a PITR target inside the outage
+            during["rows_before_target"] = written
+        if "warning" not in during and int(deployment.archiver()["failed_count"]) > failed_before:
+            during["warning"] = backup_status(deployment)  # archiving failing: at once
+            during["warning_after"] = time.time() - outage_started
+            during["critical"] = backup_status(deployment, now=outage_started + 3700)  # an hour on
         time.sleep(WRITE_INTERVAL)
     failed_during = int(deployment.archiver()["failed_count"]) - failed_before
     deployment.compose("exec", "-T", "backup", "chmod", "0750", ARCHIVE_DIR)
@@ -104,3 +125,28 @@ def test_postgres_rides_out_a_storage_outage(session: tuple[Deployment, Session]
     deployment.switch_wal_and_wait_archived()
     deployment.make("backup-check")
     assert deployment.crash_restarts() == 0
+
+    # backup-status: WARNING as soon as archiving failed, CRITICAL an hour into the outage, OK
+    # once the queue drained.
+    code, report = during["warning"]
+    assert code == 1 and report["status"] == "WARNING", report
+    assert {c["name"]: c["status"] for c in report["checks"]}["archiving"] == "WARNING"
+    code, report = during["critical"]
+    assert code == 2 and "CRITICAL" in {c["status"] for c in report["checks"] if c["name"] in ("archiving", "repository")}
+    def good() -> dict[str, Any] | None:
+        """Every check OK but the safe outage duration: this drill writes WAL at several GiB an
+        hour, so 8 GiB of queue last under 12 h (WARNING, a sizing question, not a failure)."""
+        _code, report = backup_status(deployment)
+        checks = {c["name"]: c["status"] for c in report["checks"] if c["name"] != "outage"}
+        return report if set(checks.values()) == {"OK"} and report["status"] in ("OK", "WARNING") else None
+
+    report = deployment.wait_for("the queue to drain and backup-status to be good", good, timeout=180, interval=5)
+    outage = [c["message"] for c in report["checks"] if c["name"] == "outage"]
+    print(f"drill: WARNING {during['warning_after']:.0f} s into the outage; good "
+          f"{time.time() - outage_started - OUTAGE_SECONDS:.0f} s after storage returned; {outage}")
+
+    # Point-in-time recovery into the outage window: every row written before the target.
+    result = deployment.make("restore-pitr", f"TARGET={target}")
+    assert "recovery finished" in result.stdout
+    assert deployment.psql(f"SELECT count(*) FROM writes WHERE at <= '{target}'") == str(during["rows_before_target"])
+    assert deployment.psql(f"SELECT count(*) FROM writes WHERE at > '{target}'") == "0"
