@@ -190,6 +190,22 @@ class Deployment:
         return self.check(["psql", "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", "postgres",
                            "-c", sql]).stdout.strip()
 
+    def restore_between(self, before_sql: str, after_sql: str) -> str:
+        """Point-in-time recovery as `make restore-pitr` does it: runs before_sql, takes a target
+        a second later, runs after_sql, archives, then stops, restores to the target and starts
+        (recovery-report waits for the end of recovery and returns its report)."""
+        self.psql(before_sql)
+        time.sleep(1.1)
+        target = self.psql("SELECT now()")
+        time.sleep(1.1)
+        self.psql(after_sql)
+        self.check(["pgbackrest-stanza", "check"])
+        self.stop()
+        restored = self.run(["restore", "time", target])
+        self.start()
+        assert restored.returncode == 0, restored.stdout + restored.stderr
+        return self.check(["recovery-report"]).stdout
+
     def close(self) -> None:
         self.stop()
         shutil.rmtree(self.base, ignore_errors=True)
