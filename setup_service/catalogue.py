@@ -154,13 +154,13 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("POSTGRES_PORT", "Port on the host's 127.0.0.1 that PostgreSQL is published on.",
              "5432", default="5432", pattern=r"^[0-9]{1,5}$", used_by="compose",
              form="a port number such as 5432"),
-    Variable("BACKUP_MEMORY_LIMIT", "Backup container memory limit.", "512M",
+    Variable("BACKUP_MEMORY_LIMIT", "Backup container memory limit.", "512M", default="512M",
              pattern=_COMPOSE_BYTES, used_by="compose", form='a size such as 512M or 1G'),
-    Variable("BACKUP_CPU_LIMIT", "Backup container CPU limit.", "0.5", pattern=_CPUS,
+    Variable("BACKUP_CPU_LIMIT", "Backup container CPU limit.", "0.5", default="1.0", pattern=_CPUS,
              used_by="compose", form='a number of CPUs such as 0.5'),
-    Variable("BACKUP_MEMORY_RESERVATION", "Backup container memory reservation.", "256M",
+    Variable("BACKUP_MEMORY_RESERVATION", "Backup container memory reservation.", "256M", default="256M",
              pattern=_COMPOSE_BYTES, used_by="compose", form='a size such as 256M or 1G'),
-    Variable("BACKUP_CPU_RESERVATION", "Backup container CPU reservation.", "0.25",
+    Variable("BACKUP_CPU_RESERVATION", "Backup container CPU reservation.", "0.25", default="0.25",
              pattern=_CPUS, used_by="compose", form='a number of CPUs such as 0.25'),
     Variable("SETUP_ALLOW_REPOSITORY_CHANGE", "Publish a change of a repository's identity "
              "(type, path, bucket, container, account, endpoint, encryption, stanza, pg1-path) "

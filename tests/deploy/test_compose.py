@@ -119,3 +119,16 @@ def test_compose_variables_are_in_the_catalogue(compose: Any) -> None:
                  "BACKUP_CPU_RESERVATION", "BACKUP_WEBHOOK_URL", "PGBACKREST_REPO1_PATH"):
         assert "${" + name in text
         assert name in catalogue.BY_NAME
+
+
+def test_the_catalogue_states_the_compose_files_defaults() -> None:
+    """README's variable reference (generated from the catalogue) says what compose does."""
+    import re
+
+    text = (REPO / "docker-compose.yml").read_text()
+    found = dict(re.findall(r"\$\{([A-Z0-9_]+):-([^}]*)\}", text))
+    for name, default in found.items():
+        variable = catalogue.BY_NAME.get(name)
+        if variable is not None and variable.used_by == "compose" and default:
+            assert variable.default == default, (name, variable.default, default)
+    assert {"BACKUP_CPU_LIMIT", "BACKUP_MEMORY_LIMIT"} <= set(found)
