@@ -25,8 +25,8 @@ def test_docker_run_env_file_quotes_get_a_hint(image: str) -> None:
     result = run(["docker", "run", "--rm", "--env-file", str(REPO / "examples" / "posix.env"),
                   image, "validate", "--format", "json"], check=False)
     assert result.returncode == 78, result.stdout + result.stderr
-    # validate --format json maps each source (here the process environment) to its status
-    problems = {p["variable"]: p for p in json.loads(result.stdout)["environment"]["problems"]}
+    # one source (here the process environment): validate --format json prints its status document
+    problems = {p["variable"]: p for p in json.loads(result.stdout)["problems"]}
     assert "docker run --env-file" in problems["BACKUP_SCHEDULE_FULL"]["hint"]
 
 
