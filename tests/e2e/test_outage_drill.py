@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from tests.deploy.test_backup_status_e2e import by_check as checks
 from tests.deploy.webhook import Receiver
 from tests.e2e.harness.osuser import OsUser
 from tests.e2e.harness.s3 import S3rverServer
@@ -50,15 +51,6 @@ class Status:
         elapsed = time.monotonic() - started
         report = json.loads(result.stdout) if "--format" in args else {}
         return result.returncode, report, elapsed
-
-
-def checks(report: dict[str, Any]) -> dict[str, str]:
-    order = ["OK", "WARNING", "CRITICAL", "UNKNOWN"]
-    worst: dict[str, str] = {}
-    for check in report["checks"]:
-        if order.index(check["status"]) >= order.index(worst.get(check["name"], "OK")):
-            worst[check["name"]] = check["status"]
-    return worst
 
 
 def test_the_object_store_goes_away_under_writes_and_comes_back(
