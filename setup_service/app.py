@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
-from setup_service import env_sources, identity, namespace, publish, render, selfcheck, status
+from setup_service import catalogue, env_sources, identity, namespace, publish, render, selfcheck, status
 from setup_service.env_sources import Setting
 from setup_service.exit_codes import ExitCode
 from setup_service.problems import Problem, Severity, errors, exit_code_for
@@ -86,7 +86,22 @@ def prepare(environ: Mapping[str, str], env_file: Path | None,
     settings, problems = env_sources.read_environment(environ, env_file)
     outcome = validate(settings, mount_path=mount_path, read_file=_read_file,
                        version=target_version(settings))
-    return outcome.config, problems + outcome.problems, settings
+    return outcome.config, problems + _not_repeated(outcome.problems, problems), settings
+
+
+def _not_repeated(found: list[Problem], read: list[Problem]) -> list[Problem]:
+    """Without "is required" for a variable set through a NAME_FILE that could not be read:
+    that problem is reported already, naming the file variable."""
+    from setup_service import schema_gen
+
+    unreadable = {env_sources.file_target(p.variable) for p in read if p.code == "file"}
+
+    def answered(problem: Problem) -> bool:
+        variable = catalogue.BY_NAME.get(problem.variable)
+        names = schema_gen.required_names(variable) if variable else [problem.variable]
+        return problem.code == "missing" and bool(unreadable & set(names))
+
+    return [p for p in found if not answered(p)]
 
 
 def target_version(settings: dict[str, Setting]) -> tuple[int, ...]:

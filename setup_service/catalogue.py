@@ -62,7 +62,7 @@ class Variable:
     default: str | None = None
     pattern: str | None = None  # the value's form, as a JSON Schema pattern
     enum: tuple[str, ...] | None = None
-    used_by: str = "setup"  # setup, pgbackrest, scheduler, compose, cli
+    used_by: str = "setup"  # setup, pgbackrest, scheduler, backup-status, compose, cli
     every_repo: bool = False  # the option's default for every repository, not just repo1
     form: str = ""  # the expected form in words, for error hints
 
@@ -73,7 +73,9 @@ BOOL_PATTERN = "^(" + "|".join(w for word in BOOL_WORDS
                                for w in sorted({word, word.upper(), word.capitalize()})) + ")$"
 _BOOL = BOOL_PATTERN
 _COMPOSE_BYTES = r"^[0-9]+(\.[0-9]+)?([bkmgBKMG][bB]?)?$"
-_CPUS = r"^[0-9]+(\.[0-9]+)?$"
+_NUMBER = r"^[0-9]+(\.[0-9]+)?$"
+_CPUS = _NUMBER
+_WHOLE = r"^[0-9]+$"
 _CRON = r"^\S+( \S+){4}$|^@(yearly|annually|monthly|weekly|daily|midnight|hourly)$"
 
 VARIABLES: tuple[Variable, ...] = (
@@ -132,6 +134,26 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("BACKUP_WEBHOOK_URL", "URL the backup service posts results to (http or https).",
              "https://hooks.example.com/backup", secret=True, pattern=r"^https?://[^\s/]+\S*$",
              used_by="scheduler", form='an http:// or https:// URL'),
+    Variable("BACKUP_WATCH_MINUTES", "Minutes between the backup service's `backup-status --watch` "
+             "runs (state-change alerts to BACKUP_WEBHOOK_URL, a full backup when WAL is missing); "
+             "0 turns it off.", "5", default="5", pattern=_WHOLE, used_by="scheduler",
+             form="a whole number of minutes such as 5"),
+    Variable("BACKUP_STATUS_GRACE", "Seconds past a schedule's interval before a "
+             "backup is overdue (WARNING; CRITICAL past two intervals).", "3600", default="3600",
+             pattern=_WHOLE, used_by="backup-status", form="a whole number of seconds such as 3600"),
+    Variable("BACKUP_STATUS_CRITICAL_AFTER", "Seconds that archiving may fail or the "
+             "repository be unreachable before WARNING turns CRITICAL (the container unhealthy).",
+             "3600", default="3600", pattern=_WHOLE, used_by="backup-status",
+             form="a whole number of seconds such as 3600"),
+    Variable("BACKUP_STATUS_OUTAGE_WARNING", "WARNING when the safe outage duration "
+             "is below this many hours.", "12", default="12", pattern=_NUMBER, used_by="backup-status",
+             form="a number of hours such as 12"),
+    Variable("BACKUP_STATUS_OUTAGE_CRITICAL", "CRITICAL when, during an outage, the "
+             "time left before pgBackRest drops WAL is below this many hours.", "2", default="2",
+             pattern=_NUMBER, used_by="backup-status", form="a number of hours such as 2"),
+    Variable("BACKUP_STATUS_TIMEOUT", "Seconds each repository has to answer.", "10",
+             default="10", pattern=r"^[1-9][0-9]*$", used_by="backup-status",
+             form="a whole number of seconds, at least 1"),
     Variable("DATABASE_URL", "Application database URL (a hosted database keeps its own "
              "backups).", "postgresql://user:password@db.example.com:5432/dbname", secret=True,
              pattern=r"^postgres(ql)?://\S+$", used_by="compose", form='a postgresql:// (or postgres://) URL'),

@@ -152,14 +152,22 @@ def _conditional(variable: catalogue.Variable) -> dict[str, Any] | None:
     return depend
 
 
-def _required(variable: catalogue.Variable) -> dict[str, Any]:
-    """The guide's name or pgBackRest's own (AWS_S3_BUCKET or PGBACKREST_REPO1_S3_BUCKET)."""
+def required_names(variable: catalogue.Variable) -> list[str]:
+    """The names any one of which sets the variable: the guide's or pgBackRest's own
+    (AWS_S3_BUCKET or PGBACKREST_REPO1_S3_BUCKET)."""
     if variable.option is None:
-        return {"required": [variable.name]}
+        return [variable.name]
     option = option_table.options()[variable.option]
     names = [variable.name, option.env_name(1)]
     if option.unindexed:  # pgBackRest still reads PGBACKREST_REPO_S3_BUCKET (deprecated)
         names.append(option.env_name(None))
+    return names
+
+
+def _required(variable: catalogue.Variable) -> dict[str, Any]:
+    names = required_names(variable)
+    if len(names) == 1:
+        return {"required": names}
     return {"anyOf": [{"required": [name]} for name in names]}
 
 

@@ -98,6 +98,15 @@ class Deployment:
         return ContainerState(json.loads(out[0]), int(out[1]), json.loads(out[2]),
                               json.loads(out[3]), int(out[4]), json.loads(out[5]))
 
+    def healthcheck(self, container: str, *env: str) -> int:
+        """The container's healthcheck as the engine holds it, run once in the container (with
+        extra `NAME=value` variables): its exit code, 0 healthy, 1 a failed probe."""
+        test = json.loads(run(["docker", "inspect", "--format", "{{json .Config.Healthcheck.Test}}",
+                               container]).stdout)
+        assert test[0] == "CMD-SHELL", test
+        env_args = [arg for pair in env for arg in ("-e", pair)]
+        return run(["docker", "exec", *env_args, container, "sh", "-c", test[1]], check=False).returncode
+
     def setup_container(self) -> str:
         return run(["docker", "ps", "-a", "--latest", "--filter", f"label=com.docker.compose.project={PROJECT}",
                     "--filter", "label=com.docker.compose.service=setup", "--format", "{{.Names}}"]).stdout.strip()

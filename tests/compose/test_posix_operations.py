@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from typing import Iterator
 
 import pytest
@@ -67,6 +68,15 @@ def test_backup_status_restore_points_and_the_healthcheck(posix: Deployment) -> 
     posix.wait_for("the backup container to be healthy", lambda: posix.state(BACKUP).health == "healthy",
                    timeout=150)
 
+    # The healthcheck as the engine holds it, run in the container: healthy now; unhealthy
+    # (exit 1, what Docker counts as a failed probe) once backups are two intervals overdue
+    # (CRITICAL), here 30 days on through BACKUP_STATUS_NOW (its state kept apart, in /tmp).
+    later = (f"BACKUP_STATUS_NOW={time.time() + 30 * 86400:.0f}", "BACKUP_STATE_DIR=/tmp")
+    stale = json.loads(posix.compose("exec", "-T", "-e", later[0], "-e", later[1], "backup", "backup-status",
+                                     "--format", "json", check=False).stdout)
+    assert stale["status"] == "CRITICAL" and {c["name"]: c["status"] for c in stale["checks"]}["backup-age"] \
+        == "CRITICAL", stale
+    assert (posix.healthcheck(BACKUP), posix.healthcheck(BACKUP, *later)) == (0, 1)
 
 def test_restore_latest_brings_back_everything_archived(posix: Deployment) -> None:
     posix.psql("INSERT INTO drill VALUES (2)")
@@ -96,8 +106,11 @@ def test_restore_backup_returns_that_set(posix: Deployment) -> None:
 
 def test_config_after_a_retention_change_reloads_without_a_restart(posix: Deployment) -> None:
     before, started = posix.status()["generation"], posix.state(POSTGRES).started_at
-    posix.edit_env(BACKUP_RETENTION_FULL="3")
+    posix.edit_env(BACKUP_RETENTION_FULL="3", BACKUP_STATUS_CRITICAL_AFTER="7200")
     result = posix.make("config")
+    # A backup service tunable set in .env reaches the recreated backup container.
+    env = posix.compose("exec", "-T", "backup", "printenv", "BACKUP_STATUS_CRITICAL_AFTER").stdout
+    assert env.strip() == "7200"
     assert "configuration reloaded" in result.stdout
     status = posix.status()
     assert (status["result"], status["generation"]) == ("written", before + 1)

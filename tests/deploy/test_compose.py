@@ -103,7 +103,10 @@ def test_backup_service_limits_and_lifecycle(compose: Any) -> None:
     assert backup["depends_on"]["postgres"] == {"condition": "service_healthy"}
     # Exits 0 when status.json says backups are disabled: on-failure leaves it down then.
     assert backup["restart"] == "on-failure"
-    assert set(environment(backup)) == {"BACKUP_WEBHOOK_URL"}
+    # Only the backup service's own settings: a PGBACKREST_* variable would be read by pgBackRest
+    # as an option, behind the published config.
+    assert "BACKUP_WEBHOOK_URL" in environment(backup)
+    assert all(name.startswith(("BACKUP_WEBHOOK_", "BACKUP_WATCH_", "BACKUP_STATUS_")) for name in environment(backup))
     assert environment(backup)["BACKUP_WEBHOOK_URL"] == "${BACKUP_WEBHOOK_URL:-}"
     resources = backup["deploy"]["resources"]
     assert resources == {
@@ -114,11 +117,27 @@ def test_backup_service_limits_and_lifecycle(compose: Any) -> None:
 
 
 def test_compose_variables_are_in_the_catalogue(compose: Any) -> None:
+    """Every variable docker-compose.yml takes from .env is one the job validates and documents."""
+    import re
+
     text = (REPO / "docker-compose.yml").read_text()
-    for name in ("BACKUP_MEMORY_LIMIT", "BACKUP_CPU_LIMIT", "BACKUP_MEMORY_RESERVATION",
-                 "BACKUP_CPU_RESERVATION", "BACKUP_WEBHOOK_URL", "PGBACKREST_REPO1_PATH"):
-        assert "${" + name in text
-        assert name in catalogue.BY_NAME
+    used = set(re.findall(r"\$\{([A-Z0-9_]+)", text))
+    assert {"BACKUP_MEMORY_LIMIT", "BACKUP_CPU_LIMIT", "BACKUP_MEMORY_RESERVATION", "BACKUP_CPU_RESERVATION",
+            "BACKUP_WEBHOOK_URL", "PGBACKREST_REPO1_PATH", "BACKUP_WATCH_MINUTES"} <= used
+    assert used - set(catalogue.BY_NAME) == set()
+
+
+def test_the_backup_services_tunables_reach_it_from_env(compose: Any) -> None:
+    """What backup-status and on-minute read from their environment (the documented tunables) is
+    passed from .env, with the catalogue's defaults, so that setting one in .env takes effect."""
+    import re
+
+    scripts = "".join((REPO / "docker" / "backup" / name).read_text() for name in ("backup-status", "on-minute"))
+    read = set(re.findall(r"\b(BACKUP_(?:STATUS|WATCH)_[A-Z_]+)\b", scripts)) - {"BACKUP_STATUS_NOW"}
+    passed = environment(compose["services"]["backup"])
+    assert read and read <= set(passed), read - set(passed)
+    for name in read:
+        assert passed[name] == "${%s:-%s}" % (name, catalogue.BY_NAME[name].default)
 
 
 def test_the_catalogue_states_the_compose_files_defaults() -> None:
@@ -129,6 +148,6 @@ def test_the_catalogue_states_the_compose_files_defaults() -> None:
     found = dict(re.findall(r"\$\{([A-Z0-9_]+):-([^}]*)\}", text))
     for name, default in found.items():
         variable = catalogue.BY_NAME.get(name)
-        if variable is not None and variable.used_by == "compose" and default:
+        if variable is not None and variable.default is not None and default:
             assert variable.default == default, (name, variable.default, default)
     assert {"BACKUP_CPU_LIMIT", "BACKUP_MEMORY_LIMIT"} <= set(found)

@@ -64,7 +64,7 @@ def test_pattern_enum_and_examples_agree(variable: catalogue.Variable) -> None:
 def test_repo_type_lists_are_repo_types(variable: catalogue.Variable) -> None:
     assert set(variable.repo_types) <= set(catalogue.STORAGE_TYPES)
     assert set(variable.required_for) <= set(variable.repo_types)
-    assert variable.used_by in ("setup", "pgbackrest", "scheduler", "compose", "cli")
+    assert variable.used_by in ("setup", "pgbackrest", "scheduler", "backup-status", "compose", "cli")
 
 
 def test_type_variable() -> None:

@@ -131,8 +131,11 @@ def test_validate_two_files(tmp_path: Path) -> None:
 
 def test_validate_github_format(tmp_path: Path) -> None:
     bad = tmp_path / "bad.env"
+    diff = tmp_path / "diff"
+    diff.write_text("many\n")
     bad.write_text("PGBACKREST_REPO1_TYPE=s3\n# the region\nAWS_REGION=eu-west-1\n\nAWS_S3_BUCKT=x\n"
-                   "export BACKUP_RETENTION_FULL=abc\nAWS_SECRET_ACCESS_KEY_FILE=/nonexistent\n")
+                   f"export BACKUP_RETENTION_FULL=abc\nAWS_SECRET_ACCESS_KEY_FILE=/nonexistent\n"
+                   f"BACKUP_RETENTION_DIFF_FILE={diff}\n")
     good = tmp_path / "good.env"
     good.write_text("PGBACKREST_REPO1_TYPE=posix\nBACKUP_RETENTION_FULL=2\n")
     code, output = _invoke(["validate", "--isolated", "--no-pgbackrest-check", "--format", "github", str(bad),
@@ -145,7 +148,8 @@ def test_validate_github_format(tmp_path: Path) -> None:
         "AWS_S3_BUCKT": f"error file={bad},line=5,title=AWS_S3_BUCKT",
         "BACKUP_RETENTION_FULL": f"error file={bad},line=6,title=BACKUP_RETENTION_FULL",
         "AWS_SECRET_ACCESS_KEY_FILE": f"error file={bad},line=7,title=AWS_SECRET_ACCESS_KEY_FILE",
-        "AWS_SECRET_ACCESS_KEY": f"error file={bad},line=7,title=AWS_SECRET_ACCESS_KEY",  # via its _FILE
+        # Not also "AWS_SECRET_ACCESS_KEY is required": it was set, through a file it could not read.
+        "BACKUP_RETENTION_DIFF": f"error file={bad},line=8,title=BACKUP_RETENTION_DIFF",  # via its _FILE
         "AWS_S3_BUCKET": f"error file={bad},title=AWS_S3_BUCKET",
         "AWS_ACCESS_KEY_ID": f"error file={bad},title=AWS_ACCESS_KEY_ID",
     }

@@ -80,6 +80,19 @@ def test_a_secret_file_that_is_no_file_is_exit_78(target: str, fifo: Path, tmp_p
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.parametrize("name", ["AWS_SECRET_ACCESS_KEY_FILE", "PGBACKREST_REPO1_S3_KEY_SECRET_FILE"])
+def test_an_unreadable_secret_file_is_one_problem_not_also_a_missing_variable(name: str, tmp_path: Path) -> None:
+    """The variable was set, through its file: "is required" as well would send the user looking
+    for a setting they made."""
+    env = {k: v for k, v in S3.items() if k != "AWS_SECRET_ACCESS_KEY"}
+    result = generate(tmp_path / "o", {**env, name: str(tmp_path / "absent")})
+    assert result.exit_code is ExitCode.CONFIG
+    assert [(p.variable, p.code) for p in result.problems] == [(name, "file")]
+    # Without the file variable the requirement is still reported.
+    result = generate(tmp_path / "o", env)
+    assert [(p.variable, p.code) for p in result.problems] == [("AWS_SECRET_ACCESS_KEY", "missing")]
+
+
 def test_a_ca_file_that_is_a_fifo_is_exit_78(fifo: Path, tmp_path: Path) -> None:
     result = generate(tmp_path / "o", {**S3, "PGBACKREST_REPO1_STORAGE_CA_FILE": str(fifo)})
     assert result.exit_code is ExitCode.CONFIG
