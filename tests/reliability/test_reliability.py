@@ -31,3 +31,22 @@ def test_concurrent_runs_exit_0_or_75_and_leave_a_consistent_set(tmp_path: Path)
 def test_readers_never_see_a_torn_set(tmp_path: Path) -> None:
     counts = drills.reader_drill(tmp_path / "out", publishes=15)
     assert counts["torn"] == 0 and counts["reads"] > 0, counts
+
+
+def test_the_long_count_script_runs_every_drill() -> None:
+    """benchmarks/reliability.py with tiny counts: every drill runs and reports its figures (the
+    script once crashed on its last drill, after ten minutes, with nothing printed)."""
+    import json
+    import subprocess
+    import sys
+
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "reliability.py"
+    result = subprocess.run([sys.executable, str(script), "--kills", "3", "--runs", "2", "--publishes", "2",
+                             "--hostile", "2", "--changes", "1", "--json"],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    figures = json.loads(result.stdout)
+    assert list(figures) == ["kill -9", "concurrent runs", "readers during swaps", "hostile environments",
+                             "fast path = fresh run"]
+    assert figures["kill -9"]["tried"] == figures["kill -9"]["held"] == 3
+    assert figures["hostile environments"]["tried"] == 4 and figures["fast path = fresh run"]["tried"] == 1
