@@ -67,9 +67,10 @@ def main() -> int:
                                        "seconds": round(time.monotonic() - started, 1)}
     started = time.monotonic()
     figures["fast path = fresh run"] = {**agreement(args.changes), "seconds": round(time.monotonic() - started, 1)}
-    ok = (figures["kill -9"]["held"] == figures["kill -9"]["tried"]
+    ok = (figures["kill -9"]["held"] == figures["kill -9"]["tried"] and figures["kill -9"]["recovered"] == 1
           and figures["concurrent runs"]["exit_0_or_75"] == args.runs
-          and figures["readers during swaps"]["torn"] == 0)
+          and figures["concurrent runs"]["consistent"] == 1
+          and figures["readers during swaps"]["torn"] == figures["readers during swaps"]["vanished"] == 0)
     if args.json:
         print(json.dumps(figures, indent=2))
     else:
