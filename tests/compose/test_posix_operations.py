@@ -78,6 +78,7 @@ def test_backup_status_restore_points_and_the_healthcheck(posix: Deployment) -> 
         == "CRITICAL", stale
     assert (posix.healthcheck(BACKUP), posix.healthcheck(BACKUP, *later)) == (0, 1)
 
+
 def test_restore_latest_brings_back_everything_archived(posix: Deployment) -> None:
     posix.psql("INSERT INTO drill VALUES (2)")
     posix.psql("SELECT pg_sleep(1.1)")

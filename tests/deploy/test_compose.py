@@ -138,6 +138,11 @@ def test_the_backup_services_tunables_reach_it_from_env(compose: Any) -> None:
     assert read and read <= set(passed), read - set(passed)
     for name in read:
         assert passed[name] == "${%s:-%s}" % (name, catalogue.BY_NAME[name].default)
+    # The scripts' own fallbacks (run outside compose) are the catalogue's defaults too.
+    fallbacks = dict(re.findall(r'_env_number\("([A-Z_]+)", ([0-9.]+)\)', scripts))
+    fallbacks.update(re.findall(r"\$\{([A-Z_]+):-([0-9.]+)\}", scripts))
+    assert {name: float(fallbacks[name]) for name in read} == {
+        name: float(catalogue.BY_NAME[name].default or "nan") for name in read}
 
 
 def test_the_catalogue_states_the_compose_files_defaults() -> None:
