@@ -47,6 +47,11 @@ def _range(opt: dict[str, Any]) -> Any:
     return [_scalar(rng["min"], opt["type"]), _scalar(rng["max"], opt["type"])]
 
 
+def _type(pgbackrest_type: str) -> str:
+    """The validator's type for pgBackRest's: a string-id is a string with an allow list."""
+    return "string" if pgbackrest_type == "string-id" else pgbackrest_type
+
+
 def compact(opt: dict[str, Any]) -> dict[str, Any]:
     old = opt["versions"].get("as_of_2_45_if_different") or {}
     required_for = set(opt["required_without_default_for_commands"])
@@ -70,8 +75,15 @@ def compact(opt: dict[str, Any]) -> dict[str, Any]:
         "default": _default(opt),
         "allow": opt["allow_list"],
         "allow_2_45": old.get("allow_list", opt["allow_list"]),
+        # pg-socket-path was a path (leading '/') until 2.55, backup-standby a boolean until 2.54
+        "type_2_45": _type(old.get("type_pgbackrest", opt["type_pgbackrest"])),
         "range": _range(opt),
+        "range_2_45": _range({**opt, "allow_range": old["allow_range"]}) if "allow_range" in old else _range(opt),
         "depend": None if depend is None else {"option": depend["option"], "values": depend["values"]},
+        # where a command overrides the dependency (spool-path: archive-push only with archive-async)
+        "command_depend": {command: {"option": spec["depend"]["option"], "values": spec["depend"]["values"]}
+                           for command, spec in sorted((opt["commands"] or {}).items())
+                           if spec.get("depend")} or None,
         "since": opt["versions"]["first_release_with_option"],
         "deprecated": [d["name"] for d in opt["deprecated_names"] or []],
         "summary": opt["summary"],

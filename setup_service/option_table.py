@@ -42,8 +42,11 @@ class Option:
     default: Any
     allow: tuple[str, ...] | None
     allow_2_45: tuple[str, ...] | None
+    type_2_45: str
     range: Any
+    range_2_45: Any
     depend: dict[str, Any] | None
+    command_depend: dict[str, dict[str, Any]] | None  # command -> its own depend, where it differs
     since: str | None  # None: not in any release yet
     deprecated: tuple[str, ...]
     summary: str
@@ -170,6 +173,14 @@ def settable(option: Option, version: Version = BASELINE) -> bool:
     else:
         internal = option.internal
     return not (internal and option.name != "beta") and option.section != "command-line"
+
+
+def as_of(option: Option, version: Version) -> Option | None:
+    """The option with the target version's type, allow list and range, when the table holds
+    them apart from the newest release's (2.45); None when they are the newest's."""
+    if _table_of(version) != "2.45":
+        return None
+    return dataclasses.replace(option, type=option.type_2_45, allow=option.allow_2_45, range=option.range_2_45)
 
 
 def is_beta(option: Option, version: Version = BASELINE) -> bool:

@@ -141,23 +141,37 @@ class ScopeBuilder:
                     del scope.values[name], scope.origin[name]
                     continue
                 scope.values[name] = normalised
-                self._version_warnings(a, normalised)
+                if not self._version_checks(a, parts, context):
+                    del scope.values[name], scope.origin[name]
 
-    def _version_warnings(self, a: Assignment, normalised: list[str]) -> None:
+    def _version_checks(self, a: Assignment, parts: list[str], context: dict[str, str]) -> bool:
+        """As the target pgBackRest does: an option it does not know is a warning (it ignores
+        the option, with a warning); a value it refuses is an error (it refuses the file).
+        False when the value is refused."""
         version = self.collector.version
         target = option_table.version_text(version)
         since = option_table.introduced(a.option)
         if since is None:
             self.add(a.variable, "is not in any released pgBackRest yet",
                      "remove it; pgBackRest would ignore it with a warning", "version")
-        elif since > version:
+            return True
+        if since > version:
             self.add(a.variable, f"needs pgBackRest {option_table.version_text(since)} or newer "
                      f"(the images run {target})", "check the pgBackRest version of the images",
                      "version", Severity.WARNING)
-        elif version < (2, 46) and a.option.allow_2_45 is not None \
-                and any(v not in a.option.allow_2_45 for v in normalised):
-            self.add(a.variable, f"this value needs a pgBackRest newer than {target}",
-                     "use one of: " + ", ".join(a.option.allow_2_45), "version", Severity.WARNING)
+            return True
+        then = option_table.as_of(a.option, version)
+        if then is None:
+            return True
+        try:
+            for part in parts:
+                values.normalise(then, part, context, a.secret)
+        except values.ValueProblem as exc:
+            hint = exc.hint or ("use one of: " + ", ".join(then.allow) if then.allow else None)
+            self.add(a.variable, f"pgBackRest {target}, which the images run, refuses it: {exc}",
+                     hint or "check the pgBackRest version of the images", "version")
+            return False
+        return True
 
     def apply_defaults(self) -> None:
         for name, value in catalogue.PRODUCTION_DEFAULTS.items():

@@ -156,3 +156,16 @@ def test_the_catalogue_states_the_compose_files_defaults() -> None:
         if variable is not None and variable.default is not None and default:
             assert variable.default == default, (name, variable.default, default)
     assert {"BACKUP_CPU_LIMIT", "BACKUP_MEMORY_LIMIT"} <= set(found)
+
+
+def test_the_prose_states_the_compose_files_resource_defaults() -> None:
+    """Sentences that quote the backup container's limits ("default 1.0 CPU / 512M") quote
+    compose's defaults (README once said 0.5 CPU after compose moved to 1.0)."""
+    import re
+
+    found = dict(re.findall(r"\$\{([A-Z0-9_]+):-([^}]*)\}", (REPO / "docker-compose.yml").read_text()))
+    quoted = [(path.name, match) for path in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+              for match in re.findall(r"([0-9.]+) CPUs? / ([0-9]+[KMG])", path.read_text())]
+    assert quoted, "the README no longer quotes the limits: drop this test"
+    for where, (cpus, memory) in quoted:
+        assert (cpus, memory) == (found["BACKUP_CPU_LIMIT"], found["BACKUP_MEMORY_LIMIT"]), where

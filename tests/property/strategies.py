@@ -116,6 +116,22 @@ def option_value(draw: st.DrawFn, option: Option, context: dict[str, str]) -> tu
     context: the values of the options a range depends on (repo-type, compress-type).
     """
     bounds = _bounds(option, context)
+    then = option_table.as_of(option, option_table.BASELINE)
+    if then is not None:  # a value both the images' pgBackRest (2.45) and the newest take
+        then_bounds = _bounds(then, context)
+        if bounds is not None and then_bounds is not None:
+            bounds = (max(bounds[0], then_bounds[0]), min(bounds[1], then_bounds[1]))
+        else:
+            bounds = bounds or then_bounds
+        if option.allow is not None and then.type == "boolean":  # backup-standby: n/prefer/y was y/n
+            option = dataclasses.replace(option, allow=tuple(v for v in option.allow if v in ("y", "n")))
+        elif option.allow is not None and then.allow is not None:
+            option = dataclasses.replace(option, allow=tuple(v for v in option.allow if v in then.allow))
+        if option.type == "string" and then.type == "path":  # pg-socket-path was a path until 2.55
+            parts = draw(st.lists(st.text(string.ascii_letters + string.digits + "._-", min_size=1, max_size=8),
+                                  min_size=1, max_size=3))
+            path = "/" + "/".join(parts)
+            return path, [path]
     if option.allow is not None and not option.multi:
         value = draw(st.sampled_from(option.allow))
         return value, [value]

@@ -1,17 +1,27 @@
-"""Property: arbitrary text in any variable never crashes, never injects, never leaks a secret."""
+"""Property: arbitrary text in any variable never crashes, never injects, never leaks a secret.
+
+Never injects: the published set, read by the rules of pgBackRest's INI reader and by the real
+pgBackRest (`help <command>` lists every option it read), holds exactly the typed config's options."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from setup_service import option_table, render, reporter, status
+from setup_service import catalogue, option_table, render, reporter, status
 from setup_service.env_sources import Setting
-from setup_service.problems import errors, exit_code_for
+from setup_service.problems import Problem, errors, exit_code_for, warnings
 from setup_service.validate import validate
+from tests.corpus import effective
 from tests.property import pgbackrest_ini
 from tests.property.strategies import (MOUNT, NAMES, as_pairs, expected_keys, hostile_text, is_secret,
                                        read_file)
@@ -29,6 +39,33 @@ secret_environments = st.tuples(
     st.dictionaries(st.sampled_from([n for n in NAMES if is_secret(n)]), hostile_text(), min_size=1,
                     max_size=2),
 )
+
+
+_IGNORED = "WARN: configuration file contains invalid option '{}'"
+
+
+def _keys_of(variable: str) -> set[str]:
+    """The config keys a variable sets (a friendly name or PGBACKREST_*)."""
+    friendly = catalogue.BY_NAME.get(variable)
+    if friendly is not None:
+        return {option_table.options()[friendly.option].key(1 if option_table.options()[friendly.option].group
+                                                            else None)} if friendly.option else set()
+    parsed = option_table.parse_env_name(variable)
+    option = option_table.options().get(parsed.option)
+    return {option.key((parsed.index or 1) if option.group else None)} if option else set()
+
+
+def _read_by_pgbackrest(files: dict[str, render.RenderedFile], stanza: str, expected: dict[str, set[str]]
+                        ) -> tuple[dict[str, set[str]], list[str]]:
+    if shutil.which("pgbackrest") is None:
+        if os.environ.get("CI"):
+            pytest.fail("pgbackrest is not installed (scripts/install-test-deps.sh installs it)")
+        pytest.skip("pgbackrest is not installed")
+    with tempfile.TemporaryDirectory() as temporary:
+        for path, file in files.items():
+            (Path(temporary) / path).parent.mkdir(parents=True, exist_ok=True)
+            (Path(temporary) / path).write_bytes(file.content)
+        return effective.options_read(Path(temporary), stanza, hidden=expected)
 
 
 def _marked(name: str, value: str, index: int) -> str:
@@ -72,6 +109,17 @@ def _check(base: str, overlay: dict[str, str]) -> None:
                 parsed = option_table.parse_env_name("PGBACKREST_" + re.sub(r"^(repo|pg)[0-9]+", r"\1", key)
                                                      .upper().replace("-", "_"))
                 assert option_table.options()[parsed.option].multi, key
+        # and the real pgBackRest reads exactly those options, without a warning
+        newer = effective.newer_than_the_images(merged)  # pgBackRest warns and ignores them
+        assert {k for k in newer} <= {k for p in warnings(problems) if p.code == "version"
+                                      for k in _keys_of(p.variable)}  # and the job warned first
+        expected = effective.expected_read(merged, outcome.config.stanza)
+        seen, complaints = _read_by_pgbackrest(files, outcome.config.stanza, expected)
+        assert [c for c in complaints if c not in {_IGNORED.format(key) for key in newer}] == []
+        assert {c: seen[c] - effective.written(merged) for c in seen} == {c: set() for c in seen}  # no extra
+        # and nothing lost (restore leaves out options whose dependency is an archive command's)
+        assert {c: expected[c] - seen[c] for c in ("backup", "archive-push")} == {"backup": set(),
+                                                                                  "archive-push": set()}
 
     # never a secret: in problems, reports, status.json, non-secret files, the redacted view
     doc = status.build("written" if outcome.config else "invalid", config=outcome.config,  # type: ignore[arg-type]

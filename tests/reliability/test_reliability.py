@@ -49,4 +49,5 @@ def test_the_long_count_script_runs_every_drill() -> None:
     assert list(figures) == ["kill -9", "concurrent runs", "readers during swaps", "hostile environments",
                              "fast path = fresh run"]
     assert figures["kill -9"]["tried"] == figures["kill -9"]["held"] == 3
-    assert figures["hostile environments"]["tried"] == 4 and figures["fast path = fresh run"]["tried"] == 1
+    for searched in ("hostile environments", "fast path = fresh run"):  # counted, not assumed
+        assert figures[searched]["held"] == figures[searched]["tried"] >= 1, figures[searched]

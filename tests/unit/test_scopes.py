@@ -101,10 +101,35 @@ def test_bad_value_is_a_format_problem() -> None:
     assert "process-max" not in builder.glob.origin  # a rejected value takes no further part
 
 
-def test_version_warning_for_a_value_2_45_does_not_know() -> None:
+@pytest.mark.parametrize(("name", "value", "repo_type"), [
+    ("PGBACKREST_REPO1_AZURE_KEY_TYPE", "auto", "azure"),  # allow list: auto is 2.58's
+    ("PGBACKREST_PG1_SOCKET_PATH", "run/postgresql", "posix"),  # a path (leading '/') until 2.55
+    ("PGBACKREST_BACKUP_STANDBY", "prefer", "posix"),  # a boolean until 2.54
+    ("PGBACKREST_COMPRESS_LEVEL_NETWORK", "11", "posix"),  # 0..9 until 2.55
+])
+def test_a_value_the_images_pgbackrest_refuses_is_an_error(name: str, value: str, repo_type: str) -> None:
+    """pgBackRest 2.45 refuses the whole file for such a value (an option it does not know, it
+    only warns about and ignores: that stays a warning)."""
+    builder, collector = _builder({name: value}, repo_type)
+    assert [(p.variable, p.code, p.severity) for p in collector.problems] == [(name, "version", Severity.ERROR)]
+    assert "pgBackRest 2.45" in collector.problems[0].message
+    everywhere = [builder.glob, *builder.pgs.values(), *builder.repos.values()]
+    assert not any(a.variable == name for scope in everywhere for a in scope.origin.values())  # not written
+
+
+def test_a_value_only_newer_pgbackrest_takes_is_fine_when_the_images_run_it() -> None:
+    env = {"PGBACKREST_PG1_SOCKET_PATH": "run/postgresql", "PGBACKREST_BACKUP_STANDBY": "prefer"}
+    collector = Collector(settings(env), (2, 59))
+    builder = scopes.ScopeBuilder(collector, MOUNT, reader())
+    assignments, _ = classify.classify(settings(env), (2, 59))
+    builder.open_repos(assignments, "posix")
+    builder.assign(assignments)
+    builder.normalise()
+    assert collector.problems == []
+
+
+def test_the_2_45_hint_lists_its_allowed_values() -> None:
     _, collector = _builder({"PGBACKREST_REPO1_AZURE_KEY_TYPE": "auto"}, "azure")
-    assert [(p.variable, p.code, p.severity) for p in collector.problems] == \
-        [("PGBACKREST_REPO1_AZURE_KEY_TYPE", "version", Severity.WARNING)]
     assert "shared, sas" in collector.problems[0].hint
 
 
