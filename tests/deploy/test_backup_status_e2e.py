@@ -64,6 +64,15 @@ def wait_archived(deployment: Deployment) -> str:
     pytest.fail(f"{name} was not archived in 60 s")
 
 
+def wait_drained(deployment: Deployment) -> None:
+    """No WAL segment waits for the archiver (none .ready in pg_wal/archive_status)."""
+    for _ in range(1800):
+        if not any(n.endswith(".ready") for n in os.listdir(deployment.data / "pg_wal" / "archive_status")):
+            return
+        time.sleep(0.1)
+    pytest.fail("the archive queue did not drain in 180 s")
+
+
 @pytest.fixture(scope="module")
 def healthy(backed_up: Deployment) -> Deployment:
     backed_up.publish(**WEEKLY)
@@ -174,9 +183,14 @@ def test_a_hole_in_the_archive_is_critical_until_a_new_backup(healthy: Deploymen
         assert report["archive"]["gap"] == {"missing_segments": 1, "first_missing": hole, "after_newest_backup": True}
         healthy.check(["run-backup", "full"])
         code, report, _ = status(healthy, "--format", "json")
-        # Recovery to now works again; restore points before the new backup still miss the segment.
-        assert (code, by_check(report)["continuity"]) == (1, "WARNING"), report
-        assert report["archive"]["gap"]["after_newest_backup"] is False
+        # Recovery to now works again: OK; restore points before the new backup still miss the
+        # segment, which the message, archive.gap and the restore points say.
+        assert (code, by_check(report)["continuity"]) == (0, "OK"), report
+        [continuity] = [c["message"] for c in report["checks"] if c["name"] == "continuity"]
+        assert f"1 WAL segment(s) missing before it, from {hole}" in continuity, continuity
+        assert report["archive"]["gap"] == {"missing_segments": 1, "first_missing": hole, "after_newest_backup": False}
+        newest = json.loads(healthy.check(["pgbackrest-stanza", "info", "--output=json"]).stdout)[0]["backup"][-1]
+        assert report["restore_points"]["point_in_time"]["from_backup"] == newest["label"]
     finally:
         aside.rename(moved)
     code, report, _ = status(healthy, "--format", "json")
@@ -255,14 +269,20 @@ def test_a_new_repository_without_a_backup_is_due_one_interval_after_it_was_crea
 HOOK = "/hooks/watch-T0KEN"
 
 
-def watch(deployment: Deployment, webhook: Any) -> tuple[int, list[Any]]:
+def watch(deployment: Deployment, webhook: Any, **env: str) -> tuple[int, list[Any]]:
+    code, payloads, _log = watch_logged(deployment, webhook, **env)
+    return code, payloads
+
+
+def watch_logged(deployment: Deployment, webhook: Any, **env: str) -> tuple[int, list[Any], str]:
+    """backup-status --watch: its exit status, what it posted (never a secret), what it logged."""
     result = deployment.run([STATUS, "--watch"], {"BACKUP_STATE_DIR": str(deployment.base / "log"),
-                                                  "BACKUP_WEBHOOK_URL": webhook.url(HOOK)})
+                                                  "BACKUP_WEBHOOK_URL": webhook.url(HOOK), **env})
     posts = webhook.take()
     for post in posts:
         assert post.path == HOOK and post.content_type == "application/json"
         assert deployment.cipher_pass not in post.body and "T0KEN" not in post.body
-    return result.returncode, [p.payload for p in posts]
+    return result.returncode, [p.payload for p in posts], result.stderr
 
 
 def test_the_watch_posts_each_change_once_and_closes_a_gap_with_a_full_backup(healthy: Deployment,
@@ -278,7 +298,9 @@ def test_the_watch_posts_each_change_once_and_closes_a_gap_with_a_full_backup(he
     moved.unlink()  # dropped: pgBackRest never pushed it
     before = [b["label"] for b in json.loads(healthy.check(["pgbackrest-stanza", "info", "--output=json"]).stdout)[0]["backup"]]
 
-    code, posts = watch(healthy, webhook)
+    code, posts, logged = watch_logged(healthy, webhook)
+    assert f"1 WAL segment(s) missing after the newest backup, from {hole}: taking a full backup" in logged, logged
+    assert "the gap is closed: recovery to now works again" in logged, logged
     events = [p for p in posts if "event" in p]
     results = [p for p in posts if "event" not in p]  # run-backup's own post of the backup it took
     assert [(r["status"], r["type"]) for r in results] == [("success", "full")], posts
@@ -289,9 +311,9 @@ def test_the_watch_posts_each_change_once_and_closes_a_gap_with_a_full_backup(he
     info = json.loads(healthy.check(["pgbackrest-stanza", "info", "--output=json"]).stdout)[0]["backup"]
     assert info[-1]["label"] not in before and info[-1]["type"] == "full"  # the watch took it
     assert results[0]["label"] == info[-1]["label"]
-    assert code == 1  # WARNING: restore points before the new backup still miss the segment
+    assert code == 0  # recovery to now works again (older restore points keep the hole, said in the message)
 
-    assert watch(healthy, webhook) == (1, [])  # once per change, not every run
+    assert watch(healthy, webhook) == (0, [])  # once per change, not every run
 
 
 def test_the_watch_posts_archiving_failing_and_recovered(healthy: Deployment, webhook: Any) -> None:
@@ -305,14 +327,71 @@ def test_the_watch_posts_archiving_failing_and_recovered(healthy: Deployment, we
                 break
             time.sleep(0.1)
         _code, events = watch(healthy, webhook)
-        assert [e["event"] for e in events] == ["archiving-failing"], events
+        assert [(e["event"], e["level"]) for e in events] == [("archiving-failing", "WARNING")], events
         assert watch(healthy, webhook)[1] == []
+        # failing for longer than BACKUP_STATUS_CRITICAL_AFTER: the same event again, at CRITICAL, once
+        later = str(time.time() + 7200)
+        _code, events = watch(healthy, webhook, BACKUP_STATUS_NOW=later)
+        assert [(e["event"], e["level"], e["status"]) for e in events] == [("archiving-failing", "CRITICAL", "CRITICAL")]
+        assert watch(healthy, webhook, BACKUP_STATUS_NOW=later)[1] == []
     finally:
         healthy.psql("ALTER SYSTEM RESET archive_command")
         healthy.psql("SELECT pg_reload_conf()")
     wait_archived(healthy)
     _code, events = watch(healthy, webhook)
-    assert [e["event"] for e in events] == ["archiving-recovered"], events
+    assert [(e["event"], e["level"]) for e in events] == [("archiving-recovered", "OK")], events
+
+
+def test_the_watch_posts_stale_backups_as_they_get_worse_and_fresh_again(healthy: Deployment, webhook: Any) -> None:
+    """Weekly full, diff Monday to Saturday: 3 days without a backup is WARNING, 8 days CRITICAL
+    (the clock moved with BACKUP_STATUS_NOW); each step posted once, and fresh again at once."""
+    watch(healthy, webhook)
+    now = time.time()
+    _code, events = watch(healthy, webhook, BACKUP_STATUS_NOW=str(now + 3 * DAY))
+    assert [(e["event"], e["level"]) for e in events] == [("backups-stale", "WARNING")], events
+    assert any("diff: newest" in problem for problem in events[0]["problems"]), events
+    assert watch(healthy, webhook, BACKUP_STATUS_NOW=str(now + 3 * DAY + 60))[1] == []
+    _code, events = watch(healthy, webhook, BACKUP_STATUS_NOW=str(now + 8 * DAY))
+    assert [(e["event"], e["level"]) for e in events] == [("backups-stale", "CRITICAL")], events
+    _code, events = watch(healthy, webhook, BACKUP_STATUS_NOW=str(now + 8 * DAY + 60))
+    assert events == []
+    _code, events = watch(healthy, webhook)
+    assert [(e["event"], e["level"]) for e in events] == [("backups-fresh", "OK")], events
+
+
+def test_a_hole_while_archiving_fails_is_still_critical(healthy: Deployment) -> None:
+    """Archiving failing and a segment missing from the repository at once: both are reported
+    (the continuity check once went quiet while archiving failed, so the watch posted the gap
+    closed while it was not)."""
+    holes_before = status(healthy, "--format", "json")[1]["archive"]["gap"]["missing_segments"]
+    switch_wal(healthy, 1)
+    hole = wait_archived(healthy)
+    switch_wal(healthy, 1)
+    wait_archived(healthy)
+    moved = _archived_file(healthy, hole)
+    aside = healthy.base / moved.name
+    moved.rename(aside)
+    healthy.psql("ALTER SYSTEM SET archive_command = 'false'")
+    healthy.psql("SELECT pg_reload_conf()")
+    try:
+        switch_wal(healthy, 1)
+        for _ in range(600):
+            if healthy.psql("SELECT last_failed_time > coalesce(last_archived_time, 'epoch') FROM pg_stat_archiver") == "t":
+                break
+            time.sleep(0.1)
+        code, report, _ = status(healthy, "--format", "json")
+        assert (code, by_check(report)["archiving"], by_check(report)["continuity"]) == (2, "WARNING", "CRITICAL"), report
+        [continuity] = [c["message"] for c in report["checks"] if c["name"] == "continuity"]
+        assert continuity.startswith(f"1 WAL segment(s) missing after the newest backup started, from {hole}"), report
+        gap = report["archive"]["gap"]  # the count holds earlier holes too, from before the newest backup
+        assert gap["after_newest_backup"] and gap["missing_segments"] == holes_before + 1, report
+    finally:
+        healthy.psql("ALTER SYSTEM RESET archive_command")
+        healthy.psql("SELECT pg_reload_conf()")
+        aside.rename(moved)
+    wait_archived(healthy)
+    code, report, _ = status(healthy, "--format", "json")
+    assert by_check(report)["continuity"] == "OK" and by_check(report)["archiving"] == "OK", report
 
 
 def test_on_minute_runs_the_watch_every_backup_watch_minutes(healthy: Deployment) -> None:
@@ -323,15 +402,17 @@ def test_on_minute_runs_the_watch_every_backup_watch_minutes(healthy: Deployment
     assert off.returncode == 0 and not state.exists(), off.stderr
     every = healthy.run([str(BACKUP_SCRIPTS / "on-minute")], {**env, "BACKUP_WATCH_MINUTES": "1"})
     assert every.returncode == 0 and json.loads(state.read_text()) == {
-        "repository_unreachable": False, "archiving_failing": False, "wal_missing": False,
-        "backups_stale": False}, every.stderr
+        "repository_unreachable": "OK", "archiving_failing": "OK", "wal_missing": "OK",
+        "backups_stale": "OK"}, every.stderr
 
 
 def test_drill_wal_dropped_past_the_queue_cap_then_healed(healthy: Deployment, webhook: Any) -> None:
     """The repository goes away under writes with a small archive-push-queue-max: PostgreSQL keeps
-    accepting writes, pgBackRest drops WAL past the cap (reporting success), backup-status turns
-    CRITICAL with the hole named; the repository comes back, the watch takes a full backup and
-    posts the gap closed, and point-in-time recovery after that backup reaches its target."""
+    accepting writes, pgBackRest drops WAL past the cap (reporting success), and while the
+    repository is still away backup-status turns CRITICAL from pgBackRest's own log, naming the
+    hole, and the watch posts wal-dropped; the repository comes back, the watch takes a full
+    backup and posts the gap closed, backup-status is OK, and point-in-time recovery after that
+    backup reaches its target."""
     healthy.publish(**WEEKLY, PGBACKREST_ARCHIVE_PUSH_QUEUE_MAX="48MiB")
     watch(healthy, webhook)
     holes_before = status(healthy, "--format", "json")[1]["archive"]["gap"]["missing_segments"]
@@ -347,15 +428,27 @@ def test_drill_wal_dropped_past_the_queue_cap_then_healed(healthy: Deployment, w
         # instant depends on how far pgBackRest's async push got (it drops at once): not asserted.
         assert code >= 1 and by_check(report)["repository"] == "WARNING" and elapsed < 30, report
         # PostgreSQL kept accepting writes; wait until the archiver has pushed (or dropped) all of it.
-        for _ in range(1800):
-            if not any(n.endswith(".ready") for n in os.listdir(healthy.data / "pg_wal" / "archive_status")):
-                break
-            time.sleep(0.1)
+        wait_drained(healthy)
         log = "\n".join(p.read_text(errors="replace") for p in (healthy.base / "log").glob("*archive-push*.log"))
-        dropped_names = re.findall(r"dropped WAL file '([0-9A-F]{24})' because archive queue exceeded", log)
+        dropped_names = sorted(set(re.findall(r"dropped WAL file '([0-9A-F]{24})' because archive queue exceeded", log)))
         assert dropped_names, log[-3000:]  # pgBackRest's own words
+        dropped_after = time.monotonic() - started
+
+        # Still away: CRITICAL now, the hole named from pgBackRest's log, and the watch says so.
+        code, report, elapsed = status(healthy, "--format", "json", BACKUP_STATUS_TIMEOUT="5")
+        assert (code, by_check(report)["continuity"], by_check(report)["repository"]) == (2, "CRITICAL", "WARNING"), report
+        assert report["archive"]["gap"] == {"missing_segments": len(dropped_names), "first_missing": dropped_names[0],
+                                            "after_newest_backup": True}, (report, dropped_names)
+        critical_after = time.monotonic() - started
+        _code, posts = watch(healthy, webhook, BACKUP_STATUS_TIMEOUT="5")
+        events = {p["event"]: p for p in posts}
+        assert set(events) == {"repository-unreachable", "wal-dropped"}, posts
+        assert events["wal-dropped"]["level"] == "CRITICAL" and events["wal-dropped"]["gap"]["first_missing"] == dropped_names[0]
+        assert any(dropped_names[0] in problem for problem in events["wal-dropped"]["problems"]), posts
+        assert watch(healthy, webhook, BACKUP_STATUS_TIMEOUT="5")[1] == []  # once, not every run
     finally:
         repo.chmod(0o750)
+    returned = time.monotonic()
     assert int(healthy.psql("SELECT count(*) FROM outage")) == 8
     code, report, _ = status(healthy, "--format", "json")
     assert (code, by_check(report)["continuity"]) == (2, "CRITICAL"), report
@@ -364,13 +457,21 @@ def test_drill_wal_dropped_past_the_queue_cap_then_healed(healthy: Deployment, w
 
     code, posts = watch(healthy, webhook)
     events = [p["event"] for p in posts if "event" in p]
-    assert events[0] == "wal-dropped" and "gap-closed" in events, posts
-    healed_after = time.monotonic() - started
-    code, report, _ = status(healthy, "--format", "json")
-    assert by_check(report)["continuity"] in ("OK", "WARNING") and not report["archive"]["gap"]["after_newest_backup"]
+    assert events == ["repository-reachable", "gap-closed"], posts  # wal-dropped was posted while away
+    assert [(p["status"], p["type"]) for p in posts if "event" not in p] == [("success", "full")], posts
+    # The queue drains (the healing backup's own WAL too), then OK again. The outage margin is a
+    # sizing check (the drill wrote 128 MiB in seconds, a rate no sizing survives), checked on
+    # its own elsewhere: its threshold is off here.
+    wait_drained(healthy)
+    code, report, _ = status(healthy, "--format", "json", BACKUP_STATUS_OUTAGE_WARNING="0")
+    assert (code, report["status"]) == (0, "OK"), report
+    assert not report["archive"]["gap"]["after_newest_backup"] and report["archive"]["queue_bytes"] == 0
+    ok_after_return = time.monotonic() - returned
 
     # Point-in-time recovery after the healing backup reaches its target with every row before it.
     report = healthy.restore_between("INSERT INTO outage VALUES (100)", "INSERT INTO outage VALUES (101)")
     assert re.search(r"recovery finished: timeline \d+", report), report
     assert healthy.psql("SELECT array_agg(i ORDER BY i) FROM outage") == "{0,1,2,3,4,5,6,7,100}"
-    print(f"drill: repository away, WAL dropped and healed in {healed_after:.0f} s")
+    print(f"drill: WAL dropped {dropped_after:.0f} s after the repository went away, CRITICAL at "
+          f"{critical_after:.0f} s; back: healed and OK {ok_after_return:.0f} s after it returned")
+
