@@ -235,8 +235,12 @@ def test_restore_points_list_the_backups_and_the_recovery_span(healthy: Deployme
     last = healthy.psql("SELECT extract(epoch from last_archived_time)::bigint FROM pg_stat_archiver")
     assert points["point_in_time"]["to"] == \
         time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(max(int(last), oldest["timestamp"]["stop"])))
+    # and the archived WAL that span rests on: from the oldest backup's first segment to the last archived
+    last_wal = healthy.psql("SELECT last_archived_wal FROM pg_stat_archiver")
+    assert (points["point_in_time"]["wal_from"], points["point_in_time"]["wal_to"]) == (oldest["archive"]["start"], last_wal)
     code, text, _ = status(healthy, "--restore-points")
     assert code == 0 and oldest["label"] in text and "point-in-time recovery: any time from" in text
+    assert f"archived WAL {oldest['archive']['start']} to {last_wal}" in text, text
 
 
 
