@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.machinery
 import importlib.util
+from pathlib import Path
 from types import ModuleType
 
 import pytest
@@ -62,3 +63,37 @@ def test_holes_follow_timeline_switches() -> None:
                                         (None, None), ("lots", None)])
 def test_sizes_as_pgbackrest_reads_them(text: str | None, size: int | None) -> None:
     assert status.size_bytes(text) == size
+
+
+def test_state_files_written_at_once_by_several_runs_stay_whole(tmp_path: Path) -> None:
+    """The healthcheck, the watch and `make backup-status` run at the same time and write the same
+    state files: every read sees a whole document (a shared temporary file once let one run
+    replace another's half-written one, and a lost outage start restarts the clock to CRITICAL)."""
+    import json
+    import multiprocessing
+    import os
+
+    path = str(tmp_path / "backup-status-outage.json")
+    status.STATE_DIR = str(tmp_path)
+    context = multiprocessing.get_context("fork")
+    writers = [context.Process(target=_write_many, args=(path, n)) for n in range(4)]
+    for writer in writers:
+        writer.start()
+    reads = torn = 0
+    while any(w.is_alive() for w in writers):
+        try:
+            with open(path, encoding="utf-8") as handle:
+                json.load(handle)
+            reads += 1
+        except FileNotFoundError:
+            continue
+        except ValueError:
+            torn += 1
+    assert [w.exitcode for w in writers] == [0, 0, 0, 0]
+    assert (torn, reads > 0) == (0, True)
+    assert sorted(os.listdir(tmp_path)) == ["backup-status-outage.json"]  # no temporary left behind
+
+
+def _write_many(path: str, writer: int) -> None:
+    for i in range(300):
+        status.save_state(path, {"since": writer * 1000 + i, "padding": "x" * (4096 * (1 + i % 8))})
