@@ -200,3 +200,90 @@ def test_postgres_rides_out_an_object_store_outage(session: tuple[Deployment, Se
     assert "recovery finished" in result.stdout
     assert deployment.psql(f"SELECT count(*) FROM writes WHERE at <= '{target}'") == str(during["rows_before_target"])
     assert deployment.psql(f"SELECT count(*) FROM writes WHERE at > '{target}'") == "0"
+
+
+@pytest.fixture
+def small_queue(deployment: Deployment) -> Iterator[tuple[Deployment, s3_emulator.Emulator]]:
+    emulator = s3_emulator.add(deployment, SECRET, drill=True)
+    deployment.write_env(s3_emulator.env(SECRET) + f"""\
+PGBACKREST_ARCHIVE_PUSH_QUEUE_MAX=48MiB
+BACKUP_WEBHOOK_URL=http://webhook:8080{HOOK}
+BACKUP_WATCH_MINUTES=1
+""")
+    deployment.make("deploy")
+    deployment.wait_for("the scheduler", lambda: "scheduler: running" in deployment.logs(BACKUP),
+                        timeout=180)
+    deployment.psql("CREATE TABLE writes (i int)")
+    deployment.make("backup")
+    deployment.switch_wal_and_wait_archived()
+    try:
+        yield deployment, emulator
+    finally:
+        emulator.accept(SECRET)
+        deployment.compose("kill", "-s", "HUP", "s3-emulator", check=False)
+
+
+def test_wal_dropped_past_a_small_queue_cap_is_healed_by_the_backup_service(
+        small_queue: tuple[Deployment, s3_emulator.Emulator]) -> None:
+    """The store refuses every request (its key turned away) while PostgreSQL writes past a
+    48 MiB archive-push-queue-max: pgBackRest drops WAL to protect PostgreSQL, backup-status in
+    the backup container reads that from pgBackRest's log in the shared log volume (CRITICAL
+    while the store still refuses) and the service's watch posts wal-dropped; the store takes
+    requests again, the watch takes a full backup and posts gap-closed, backup-status is OK, and
+    point-in-time recovery after that backup works."""
+    deployment, emulator = small_queue
+    emulator.accept("turned/away+key")
+    deployment.compose("kill", "-s", "HUP", "s3-emulator")
+    refused = time.time()
+    posted_before = len(s3_emulator.posts(deployment))
+    for i in range(8):  # 8 segments of 16 MiB: past the cap
+        deployment.psql(f"INSERT INTO writes VALUES ({i}); SELECT pg_switch_wal()")
+
+    def dropped() -> dict[str, Any] | None:
+        code, report = backup_status()
+        return report if (code, checks(report).get("continuity")) == (2, "CRITICAL") else None
+
+    report = deployment.wait_for("backup-status to see the dropped WAL", dropped, timeout=240, interval=3)
+    critical_after = time.time() - refused
+    gap = report["archive"]["gap"]
+    assert gap["after_newest_backup"] and gap["missing_segments"] >= 1, report
+    assert "dropped WAL file" in deployment.compose("exec", "-T", "backup", "sh", "-c",
+                                                    "cat /var/log/pgbackrest/*archive-push*.log").stdout
+    assert deployment.psql("SELECT count(*) FROM writes") == "8"  # PostgreSQL kept writing
+    assert deployment.crash_restarts() == 0
+
+    def posted(event: str) -> dict[str, Any] | None:
+        found = [p for p in s3_emulator.posts(deployment)[posted_before:] if p["payload"].get("event") == event]
+        return found[0] if found else None
+
+    post = deployment.wait_for("the watch to post wal-dropped", lambda: posted("wal-dropped"), timeout=150, interval=3)
+    assert post["payload"]["level"] == "CRITICAL" and post["payload"]["gap"]["first_missing"] == gap["first_missing"]
+    assert SECRET not in post["body"] and "turned/away+key" not in post["body"] and "T0KEN" not in post["body"]
+
+    emulator.accept(SECRET)
+    deployment.compose("kill", "-s", "HUP", "s3-emulator")
+    returned = time.time()
+    deployment.wait_for("the watch to heal the gap", lambda: posted("gap-closed"), timeout=240, interval=3)
+    results = [p["payload"] for p in s3_emulator.posts(deployment)[posted_before:] if "event" not in p["payload"]]
+    assert [(r["status"], r["type"]) for r in results] == [("success", "full")], results
+    assert "taking a full backup" in deployment.logs(BACKUP)
+
+    def ok() -> dict[str, Any] | None:
+        code, report = backup_status("BACKUP_STATUS_OUTAGE_WARNING=0")
+        return report if code == 0 and report["archive"]["queue_bytes"] == 0 else None
+
+    report = deployment.wait_for("backup-status to be OK", ok, timeout=180, interval=5)
+    assert report["restore_points"]["point_in_time"]["from_backup"] == results[0]["label"]
+    print(f"compose WAL-dropped drill: CRITICAL {critical_after:.0f} s after the store refused; "
+          f"healed and OK {time.time() - returned:.0f} s after it took requests again")
+
+    # Point-in-time recovery after the healing backup.
+    deployment.psql("INSERT INTO writes VALUES (100)")
+    time.sleep(1.1)
+    target = deployment.psql("SELECT clock_timestamp()::text")
+    time.sleep(1.1)
+    deployment.psql("INSERT INTO writes VALUES (101)")
+    deployment.switch_wal_and_wait_archived()
+    result = deployment.make("restore-pitr", f"TARGET={target}")
+    assert "recovery finished" in result.stdout
+    assert deployment.psql("SELECT array_agg(i ORDER BY i) FROM writes") == "{0,1,2,3,4,5,6,7,100}"
