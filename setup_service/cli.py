@@ -15,6 +15,10 @@ from setup_service import __version__, catalogue, namespace
 from setup_service.exit_codes import ExitCode, exit_code_table
 
 EPILOG = "Exit codes:\n\n\b\n" + exit_code_table()
+# validate writes nothing and takes no lock: never 73 (output directory) or 75 (lock).
+VALIDATE_EPILOG = "Exit codes:\n\n\b\n" + "\n".join(
+    line for line in exit_code_table().splitlines()
+    if int(line.split()[0]) not in (ExitCode.CANT_CREATE, ExitCode.TEMP_FAIL))
 _FORMATS = ("text", "json")
 
 format_option = click.option("--format", "fmt", type=click.Choice(_FORMATS), default="text",
@@ -86,7 +90,7 @@ def generate(env_file: Path | None, output_dir: Path, mount_path: str, owner: An
     _finish(result.exit_code)
 
 
-@main.command(epilog=EPILOG)
+@main.command(epilog=VALIDATE_EPILOG)
 @click.option("--env-file", "env_files", multiple=True, type=click.Path(path_type=Path),
               help="An env file to validate (repeatable); none: the process environment.")
 @click.option("--format", "fmt", type=click.Choice((*_FORMATS, "github")), default="text",
@@ -95,7 +99,8 @@ def generate(env_file: Path | None, output_dir: Path, mount_path: str, owner: An
               help="The target's published volume (a mount or a copy): also refuse a change of a "
                    "repository's identity, as generate would.")
 @click.option("--isolated", is_flag=True,
-              help="Read only the --env-file files, not the process environment (like pip's --isolated).")
+              help="Read only the env files given (FILE arguments or --env-file), not the process "
+                   "environment (like pip's --isolated).")
 @click.option("--strict", is_flag=True, help="Warnings fail the run too (exit 78).")
 @check_option
 @debug_option

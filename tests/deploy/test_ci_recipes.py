@@ -1,9 +1,11 @@
 """The CI recipes of docs/ci.md: the pre-commit hook as a consuming repository uses it, the
-GitHub workflows (actionlint, offline), the GitLab jobs, and the shell completion commands."""
+GitHub workflows (actionlint and the vendored workflow schema, offline), the GitLab jobs (the
+vendored gitlab-ci schema), the exit codes, and the shell completion commands."""
 
 from __future__ import annotations
 
 import glob
+import json
 import os
 import pathlib
 import re
@@ -168,12 +170,59 @@ def test_github_workflow_passes_actionlint(name: str, tmp_path: pathlib.Path) ->
     workflow.parent.mkdir(parents=True)
     workflow.write_text(WORKFLOWS[name])
     # actionlint needs no network: a proxy that refuses everything makes any attempt show.
-    dead = "http://127.0.0.1:9"
-    env = {**os.environ, "HTTP_PROXY": dead, "HTTPS_PROXY": dead, "ALL_PROXY": dead,
-           "http_proxy": dead, "https_proxy": dead, "NO_PROXY": "", "no_proxy": ""}
     result = run([actionlint, "-no-color", "-oneline", f"-shellcheck={shellcheck}", "-pyflakes=",
-                  str(workflow.relative_to(tmp_path))], env=env, cwd=tmp_path)
+                  str(workflow.relative_to(tmp_path))], env=offline_env(), cwd=tmp_path)
     assert (result.returncode, result.stdout + result.stderr) == (0, "")
+
+
+# check-jsonschema's vendored copies of the schemas GitHub and GitLab publish (no download).
+VENDOR_SCHEMAS = {"github": "vendor.github-workflows", "gitlab": "vendor.gitlab-ci"}
+
+
+def offline_env() -> dict[str, str]:
+    """The environment with a proxy that refuses everything: any network attempt shows."""
+    dead = "http://127.0.0.1:9"
+    return {**os.environ, "HTTP_PROXY": dead, "HTTPS_PROXY": dead, "ALL_PROXY": dead,
+            "http_proxy": dead, "https_proxy": dead, "NO_PROXY": "", "no_proxy": ""}
+
+
+def vendor_schema_errors(kind: str, text: str, tmp_path: pathlib.Path) -> list[tuple[str, str]]:
+    """(path, message) of each error check-jsonschema finds in the YAML text against the
+    vendored schema of KIND's CI configuration."""
+    tool = require_tool("check-jsonschema", "PyPI check-jsonschema, in the test extra")
+    config = tmp_path / f"{kind}.yml"
+    config.write_text(text)
+    result = run([tool, "--output-format", "json", "--builtin-schema", VENDOR_SCHEMAS[kind],
+                  str(config)], env=offline_env(), cwd=tmp_path)
+    assert result.returncode in (0, 1), result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    assert not report.get("parse_errors"), report  # a parse error is no verdict
+    assert (report["status"] == "ok") == (result.returncode == 0), report
+    return [(error["path"], error.get("best_match", error)["message"]) for error in report["errors"]]
+
+
+@pytest.mark.static
+@pytest.mark.parametrize("kind,name", [("github", n) for n in sorted(WORKFLOWS)] +
+                         [("gitlab", n) for n in sorted(GITLAB_JOBS)])
+def test_ci_block_matches_the_vendored_schema(kind: str, name: str, tmp_path: pathlib.Path) -> None:
+    text = WORKFLOWS[name] if kind == "github" else GITLAB_JOBS[name]
+    assert vendor_schema_errors(kind, text, tmp_path) == []
+
+
+@pytest.mark.static
+@pytest.mark.parametrize("kind", sorted(VENDOR_SCHEMAS))
+def test_the_vendored_schema_check_refuses_a_broken_block(kind: str, tmp_path: pathlib.Path) -> None:
+    """The check above can fail: the first documented block with a misspelt job keyword (a
+    mistake yaml.safe_load does not see) is refused, at that job."""
+    if kind == "github":
+        text, keyword, typo, where = WORKFLOWS[sorted(WORKFLOWS)[0]], "steps", "step", "$.jobs.validate"
+    else:
+        text, keyword, typo, where = GITLAB_JOBS[sorted(GITLAB_JOBS)[0]], "script", "scripts", \
+            "$['validate-env']"
+    line = re.compile(rf"^(\s+){keyword}:", re.M)
+    assert len(line.findall(text)) == 1, text
+    errors = vendor_schema_errors(kind, line.sub(rf"\g<1>{typo}:", text), tmp_path)
+    assert errors == [(where, f"Additional properties are not allowed ({typo!r} was unexpected)")]
 
 
 def gitlab_scripts(name: str) -> list[str]:
@@ -222,6 +271,13 @@ def validate_help() -> str:
     result = run([sys.executable, "-m", "setup_service", "validate", "--help"], cwd=REPO)
     assert result.returncode == 0, result.stderr
     return result.stdout
+
+
+def test_the_documented_exit_codes_are_those_validate_help_lists(validate_help: str) -> None:
+    section = DOCS.read_text().split("## Exit codes\n", 1)[1].split("\n## ", 1)[0]
+    documented = [int(code) for code in re.findall(r"^\| (\d+) \|", section, re.M)]
+    listed = [int(line.split()[0]) for line in validate_help.split("Exit codes:\n", 1)[1].strip().splitlines()]
+    assert documented == listed == [0, 64, 70, 78]
 
 
 @pytest.mark.parametrize("kind,name", RECIPES, ids=[f"{k}-{n}" for k, n in RECIPES])
@@ -287,6 +343,45 @@ def test_bash_completion_as_documented() -> None:
     assert shell.returncode == 0, shell.stderr
     assert shell.stdout.splitlines() == [
         "complete -o nosort -F _setup_service_completion setup-service", "validate"]
+
+
+def bash_completions(words: list[str]) -> list[str]:
+    """What bash, with the documented line sourced, offers for `setup-service WORDS<TAB>`: the
+    last word is the one being completed ("" for a new word)."""
+    bash = require_tool("bash", "Debian package bash")
+    script = "\n".join([
+        completion_command("bash"),
+        f"COMP_WORDS=(setup-service {' '.join(shlex.quote(word) for word in words)})",
+        f"COMP_CWORD={len(words)}",
+        "_setup_service_completion setup-service",
+        'for word in "${COMPREPLY[@]}"; do echo "$word"; done'])
+    result = run([bash, "--noprofile", "--norc", "-c", script], env=setup_service_env())
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()
+
+
+def _choices(command: str, name: str) -> list[str]:
+    from setup_service import cli
+
+    (param,) = [p for p in cli.main.commands[command].params if p.name == name]
+    return list(param.type.choices)  # type: ignore[attr-defined]
+
+
+COMPLETED = [  # (words typed, what bash offers)
+    (["validate", "--st"], ["--strict"]),
+    (["validate", "--is"], ["--isolated"]),
+    (["validate", "--format", ""], _choices("validate", "fmt")),
+    (["validate", "--format", "g"], ["github"]),
+    (["generate", "--format", ""], _choices("generate", "fmt")),
+    (["schema", ""], _choices("schema", "name")),
+    (["schema", "st"], ["status"]),
+]
+
+
+@pytest.mark.parametrize("words,expected", COMPLETED, ids=[" ".join(w) + "<TAB>" for w, _ in COMPLETED])
+def test_bash_completes_subcommands_options_and_values(words: list[str], expected: list[str]) -> None:
+    """docs/ci.md: subcommands, options, the values of --format and of schema."""
+    assert bash_completions(words) == expected
 
 
 @pytest.mark.parametrize("shell,marker", [("zsh", "#compdef setup-service"),

@@ -1,7 +1,8 @@
 """The published JSON Schemas work with the standard tools, with no registry or custom loader:
 check-jsonschema (Python) and ajv (JavaScript: what editors and JavaScript CI use), draft 2020-12
 (ajv in its default strict mode). Each tool judges the bundled examples valid and the broken instances invalid,
-and agrees with this job's own validation."""
+and agrees with this job's own validation; each accepts the job's own `validate --format json` output
+under schemas/status.json (one file) or schemas/validate.json (several) and compiles every schema file."""
 
 from __future__ import annotations
 
@@ -123,3 +124,67 @@ def test_schema_with_no_argument_prints_a_schema_standard_tools_read(tmp_path: P
     (tmp_path / "i.json").write_text(json.dumps(S3_BASE))
     exe = require_tool("check-jsonschema", "pip install check-jsonschema")
     assert run([exe, "--schemafile", str(tmp_path / "printed.json"), str(tmp_path / "i.json")]).returncode == 0
+
+
+# --- the schemas of the job's own output: status.json, validate.json (and common.json) -----------
+
+def _validate_json(tmp_path: Path, *files: Path) -> str:
+    """The real `validate --format json` output on the files (exit 0 or 78, never a crash)."""
+    proc = run([sys.executable, "-m", "setup_service", "validate", "--isolated", "--no-pgbackrest-check",
+                "--format", "json", *map(str, files)], cwd=REPO)
+    assert proc.returncode in (0, 78), proc.stdout + proc.stderr
+    return proc.stdout
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[str, Path, bool]]:
+    """name -> (schema, the job's JSON output, expected validity). Each output also against the
+    other schema (a status document is not a several-files document, nor the reverse), and one
+    output tampered with, so the tools have something to refuse."""
+    root = tmp_path_factory.mktemp("outputs")
+    good, bad = root / "good.env", root / "bad.env"
+    good.write_text("PGBACKREST_REPO1_TYPE=posix\nPGBACKREST_REPO1_PATH=/r\nBACKUP_NOTHING=1\n")
+    bad.write_text("PGBACKREST_REPO1_TYPE=s3\nBACKUP_RETENTION_FULL=abc\n")
+    printed = {"one-valid": _validate_json(root, good), "one-invalid": _validate_json(root, bad),
+               "two-files": _validate_json(root, good, bad)}
+    docs = {name: json.loads(text) for name, text in printed.items()}
+    assert (docs["one-valid"]["result"], docs["one-invalid"]["result"]) == ("valid", "invalid")
+    assert docs["one-valid"]["warnings"] and docs["one-invalid"]["problems"]  # not empty lists only
+    assert [f["exit_code"] for f in docs["two-files"]["files"]] == [0, 78]
+    tampered = {**docs["two-files"], "files": [{**docs["two-files"]["files"][0], "exit_code": "0"}]}
+    cases: dict[str, tuple[str, Path, bool]] = {}
+    for name, text in [*printed.items(), ("two-files-tampered", json.dumps(tampered))]:
+        (root / f"{name}.json").write_text(text)
+        own = "validate" if name.startswith("two-files") else "status"
+        other = "status" if own == "validate" else "validate"
+        cases[name] = (own, root / f"{name}.json", name != "two-files-tampered")
+        cases[f"{name}-as-{other}"] = (other, root / f"{name}.json", False)
+    return cases
+
+
+@pytest.mark.parametrize("tool", ["check-jsonschema", "ajv"])
+def test_standard_tools_accept_the_jobs_own_json_output(
+        tool: str, outputs: dict[str, tuple[str, Path, bool]]) -> None:
+    """`validate --format json`: one file -> schemas/status.json, several -> schemas/validate.json."""
+    verdicts: dict[str, bool] = {}
+    for schema in ("status", "validate"):
+        names = {file: name for name, (s, file, _v) in outputs.items() if s == schema}
+        verdicts.update({names[file]: valid for file, valid in _verdicts(tool, schema, list(names)).items()})
+    assert verdicts == {name: valid for name, (_s, _f, valid) in outputs.items()}
+
+
+def test_every_schema_file_compiles_in_both_tools() -> None:
+    """Including schemas/common.json, which no instance above is checked against: ajv compiles
+    it in strict mode, check-jsonschema checks it against the draft 2020-12 metaschema."""
+    files = sorted(SCHEMAS.glob("*.json"))
+    assert {f.stem for f in files} >= {*TYPES, "environment", "common", "status", "validate"}
+    ajv = require_tool("ajv", "scripts/install-test-deps.sh installs ajv-cli into .cache/node")
+    compiled = {}
+    for file in files:
+        proc = run([ajv, "compile", "--spec=draft2020", "-c", "ajv-formats", "-s", str(file)],
+                   cwd=REPO / ".cache" / "node")
+        compiled[file.name] = (proc.returncode, (proc.stdout + proc.stderr).strip())
+    assert compiled == {f.name: (0, f"schema {f} is valid") for f in files}
+    exe = require_tool("check-jsonschema", "pip install check-jsonschema")
+    proc = run([exe, "--output-format", "json", "--check-metaschema", *map(str, files)])
+    assert (proc.returncode, json.loads(proc.stdout)) == (0, {"status": "ok", "errors": []}), proc.stderr

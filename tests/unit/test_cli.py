@@ -158,6 +158,21 @@ def test_validate_github_format(tmp_path: Path) -> None:
         f"{good}: result: valid; backups enabled: repo1=posix; stanza salespider"]
 
 
+def test_validate_github_format_strict_annotates_a_warning(tmp_path: Path) -> None:
+    """A warning is a `::warning` annotation at its line; --strict makes it fail the run (78)."""
+    env_file = tmp_path / "prod.env"
+    env_file.write_text("PGBACKREST_REPO1_TYPE=posix\nPGBACKREST_REPO1_PATH=/r\nBACKUP_NOTHING=1\n")
+    args = ["validate", "--isolated", "--no-pgbackrest-check", "--format", "github", str(env_file)]
+    for extra, exit_code in (([], 0), (["--strict"], 78)):
+        code, output = _invoke([*args, *extra])
+        annotations = [line for line in output.splitlines() if line.startswith("::")]
+        assert (code, len(annotations)) == (exit_code, 1), output
+        prefix = f"::warning file={env_file},line=3,title=BACKUP_NOTHING::"
+        assert annotations[0].startswith(prefix), annotations
+        assert annotations[0][len(prefix):].startswith("BACKUP_NOTHING is not used by the setup job")
+    assert output.splitlines()[-1] == f"{env_file}: 0 error(s), 1 warning(s): nothing was written"
+
+
 def test_validate_with_the_real_pgbackrest_check() -> None:
     code, output = _invoke(["validate", "--format", "json"], POSIX)
     doc = json.loads(output)
@@ -196,6 +211,27 @@ def test_help_documents_exit_codes() -> None:
     assert code == 0
     for exit_code in ExitCode:
         assert f"{exit_code.value:>3}  {exit_code.meaning}" in output
+
+
+def _help_exit_codes(command: str) -> dict[int, str]:
+    """The exit-code table of `COMMAND --help`: code -> meaning."""
+    code, output = _invoke([command, "--help"])
+    assert code == 0
+    table = output.split("Exit codes:\n", 1)[1].strip().splitlines()
+    return {int(line.split(None, 1)[0]): line.split(None, 1)[1] for line in table}
+
+
+def test_validate_help_lists_only_the_exit_codes_validate_can_return() -> None:
+    """validate never writes and takes no lock: 73 and 75 (generate's) cannot happen."""
+    assert _help_exit_codes("validate") == {
+        code.value: code.meaning for code in (ExitCode.OK, ExitCode.USAGE, ExitCode.INTERNAL, ExitCode.CONFIG)}
+    assert _help_exit_codes("generate") == {code.value: code.meaning for code in ExitCode}
+
+
+def test_validate_isolated_help_names_both_ways_of_giving_files() -> None:
+    (isolated,) = [p for p in cli.validate.params if p.name == "isolated"]
+    assert isolated.help and "FILE" in isolated.help and "--env-file" in isolated.help
+    assert "only the --env-file files" not in isolated.help
 
 
 @pytest.mark.parametrize("argv", [["generate", "--bogus"], ["frobnicate"], ["generate", "--owner", "abc"],
@@ -349,6 +385,19 @@ def test_the_sdks_own_variables_are_not_warned_about(tmp_path: Path) -> None:
     sdk = {"AWS_CA_BUNDLE": "/etc/ssl/ca.pem", "AWS_PROFILE": "ci", "AWS_DEFAULT_REGION": "eu-west-1"}
     result = run_module(["validate", "--strict", "--env-file", str(env_file)], sdk)
     assert result.returncode == 0, result.stdout
+
+
+def test_validate_with_a_pattern_that_matches_nothing_is_64(tmp_path: Path) -> None:
+    """docs/ci.md: an unexpanded `deploy/*.env` (no file matches) is passed as it is and fails
+    with exit 64, so a moved file is noticed; a positional FILE as --isolated's only file."""
+    (tmp_path / "deploy").mkdir()
+    (tmp_path / "deploy" / "prod.env.bak").write_text("PGBACKREST_REPO1_TYPE=posix\n")
+    proc = run_module(["validate", "--isolated", "--no-pgbackrest-check", "--format", "json",
+                       "deploy/*.env"], cwd=tmp_path)
+    doc = json.loads(proc.stdout)
+    assert (proc.returncode, doc["result"]) == (64, "invalid"), proc.stdout + proc.stderr
+    assert [(p["code"], p["message"]) for p in doc["problems"]] == [
+        ("usage", "deploy/*.env is not a readable file")]
 
 
 def test_validate_isolated_without_a_file_is_a_usage_error() -> None:

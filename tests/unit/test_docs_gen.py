@@ -59,12 +59,37 @@ def test_each_synopsis_shows_every_option_and_argument(doc: str, command: str) -
 
 def test_contract_lists_every_schema_and_every_result() -> None:
     contract = (REPO_ROOT / "docs" / "contract.md").read_text()
-    for schema in sorted((REPO_ROOT / "schemas").glob("*.json")):
-        assert f"`schemas/{schema.name}`" in contract or f"`{schema.name}`" in contract, schema.name
+    schemas = sorted(path.name for path in (REPO_ROOT / "schemas").glob("*.json"))
+    assert "status.json" in schemas and len(schemas) > 3
+    # The path a reader can open: `schemas/s3.json`, not a bare `s3.json` (status.json is also
+    # a file in the volume, so a bare name proves nothing).
+    assert [name for name in schemas if f"`schemas/{name}`" not in contract] == []
     results = json.loads((REPO_ROOT / "schemas" / "status.json").read_text())["properties"]["result"]["enum"]
     for doc in ("docs/contract.md", "README.md"):
         text = (REPO_ROOT / doc).read_text()
         assert all(f"`{result}`" in text for result in results), (doc, results)
+
+
+def _layout_block(text: str) -> list[str]:
+    """The first word of each entry line of the one fenced block that shows the volume (the block
+    holding `..data -> `), a directory's trailing / dropped."""
+    blocks, block = [], None
+    for line in text.splitlines():
+        if line.startswith("```"):  # an opening fence (```lang) or a closing one
+            if block is not None:
+                blocks.append(block)
+            block = [] if block is None else None
+        elif block is not None:
+            block.append(line)
+    blocks = [b for b in blocks if any(line.startswith("  ..data -> ") for line in b)]
+    assert len(blocks) == 1, blocks
+    root, *entries = blocks[0]
+    assert root.split()[0] in ("/pgbackrest-config/", "<output-dir>/"), root
+    return [line.split()[0].rstrip("/") for line in entries]
+
+
+def _entry(name: str) -> str:
+    return "..gen-" if name.startswith("..gen-") else name
 
 
 def test_the_documented_layout_names_every_file_the_job_keeps_in_the_volume(tmp_path: Path) -> None:
@@ -72,11 +97,12 @@ def test_the_documented_layout_names_every_file_the_job_keeps_in_the_volume(tmp_
 
     out = tmp_path / "o"
     generate(out, POSIX)
+    generate(out, {**POSIX, "BACKUP_RETENTION_FULL": "5"})  # a previous generation too
     from setup_service import fingerprint
 
     (out / fingerprint.FINGERPRINT_FILE).write_text("")  # what the console script records
+    kept = sorted({_entry(entry.name) for entry in out.iterdir()})
+    assert len([e for e in out.iterdir() if e.name.startswith("..gen-")]) == 2
     for doc in ("README.md", "docs/contract.md"):
-        text = (REPO_ROOT / doc).read_text()
-        for entry in out.iterdir():
-            name = entry.name if not entry.name.startswith("..gen-") else "..gen-"
-            assert name in text, f"{doc} does not show {entry.name}"
+        shown = _layout_block((REPO_ROOT / doc).read_text())
+        assert sorted({_entry(name) for name in shown}) == kept, doc

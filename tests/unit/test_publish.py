@@ -7,7 +7,7 @@ import json
 import os
 import stat
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 
@@ -303,3 +303,91 @@ def test_an_existing_directory_this_user_cannot_write_is_cannot_write() -> None:
         assert ExitCode.CANT_CREATE == 73
     finally:
         shutil.rmtree(parent)
+
+
+def _cli_as_a_user_who_cannot_write(args: list[str]) -> tuple[int, dict[str, Any]]:
+    """`python -m setup_service ARGS --format json` as a user the test's 0555 directories stop:
+    this user when it is not root (a 0555 directory stops its owner too), else uid/gid 65534
+    through setpriv (root writes anywhere). 65534 keeps CAP_DAC_READ_SEARCH only when it could
+    not otherwise reach this interpreter (a venv under a 0700 /root): that capability reads and
+    searches; it never writes. Returns the exit code and the printed status document."""
+    import subprocess
+    import sys
+
+    from tests.deploy.tools import require_tool
+    from tests.unit.support import REPO_ROOT, process_env
+
+    command = [sys.executable, "-m", "setup_service", *args, "--format", "json"]
+    if os.geteuid() == 0:
+        setpriv = [require_tool("setpriv", "Debian package util-linux"), "--reuid=65534",
+                   "--regid=65534", "--clear-groups"]
+        probe = subprocess.run([*setpriv, "--", sys.executable, "-c", ""], capture_output=True)
+        if probe.returncode != 0:
+            setpriv += ["--inh-caps=+dac_read_search", "--ambient-caps=+dac_read_search"]
+        command = [*setpriv, "--", *command]
+    proc = subprocess.run(command, cwd=REPO_ROOT, env=process_env(POSIX), capture_output=True,
+                          text=True, timeout=120)
+    assert proc.stdout, proc.stderr
+    return proc.returncode, json.loads(proc.stdout)
+
+
+def test_a_read_only_directory_is_cannot_write_for_the_cli_as_any_user() -> None:
+    """The variant of the test above that runs as any user, through the real command: a 0555
+    volume is "cannot write" (exit 73), a directory it cannot make is "cannot create" (73), and
+    nothing is left behind."""
+    import shutil
+    import tempfile
+
+    parent = Path(tempfile.mkdtemp())
+    try:
+        parent.chmod(0o755)  # 65534 must reach the volume
+        out = parent / "volume"
+        out.mkdir()
+        out.chmod(0o555)
+        for target, message in ((out, f"cannot write {out} (its lock file .lock): Permission denied"),
+                                (out / "sub", f"cannot create {out / 'sub'}: Permission denied")):
+            code, doc = _cli_as_a_user_who_cannot_write(
+                ["generate", "--output-dir", str(target), "--no-pgbackrest-check"])
+            assert (code, doc["result"]) == (ExitCode.CANT_CREATE, "failed") == (73, "failed")
+            assert [(p["variable"], p["code"], p["message"]) for p in doc["problems"]] == [
+                ("--output-dir", "io", message)]
+        assert os.listdir(out) == []
+    finally:
+        shutil.rmtree(parent)
+
+
+def _holding(out: Path, secret: str) -> list[str]:
+    """Every regular file under OUT (links not followed: each file once, by its real path) whose
+    bytes contain SECRET, after checking the walk saw the files that must never hold one."""
+    files = sorted(str(Path(root, name).relative_to(out)) for root, _dirs, names in os.walk(out)
+                   for name in names if not Path(root, name).is_symlink())
+    generation = os.readlink(out / "..data")
+    assert {".fingerprint", ".lock", f"{generation}/status.json", f"{generation}/conf.d/repo.conf"} <= set(files)
+    return [name for name in files if secret.encode() in (out / name).read_bytes()]
+
+
+def test_rotation_leaves_the_old_secret_only_in_the_previous_generation(tmp_path: Path) -> None:
+    """README, "Where the old secret remains": after a rotation the previous generation holds the
+    old secret until the next publish, and nothing else in the volume does (the real command,
+    so .fingerprint is written too)."""
+    from tests.unit.support import run_module
+
+    out = tmp_path / "out"
+    secrets = {name: f"rotation-secret-{name}-{os.urandom(6).hex()}" for name in "ABC"}
+    generations = {}
+    for name, secret in secrets.items():
+        proc = run_module(["generate", "--output-dir", str(out), "--no-pgbackrest-check",
+                           "--owner", f"{os.getuid()}:{os.getgid()}", "--format", "json"],
+                          {**S3, "AWS_SECRET_ACCESS_KEY": secret})
+        assert (proc.returncode, json.loads(proc.stdout)["result"]) == (0, "written"), proc.stdout
+        assert secret not in proc.stdout + proc.stderr
+        generations[name] = os.readlink(out / "..data")
+        if name == "A":
+            assert _holding(out, secrets["A"]) == [f"{generations['A']}/conf.d/repo.conf"]
+        if name == "B":  # A only in the previous generation, B only in the current one
+            assert _holding(out, secrets["A"]) == [f"{generations['A']}/conf.d/repo.conf"]
+            assert _holding(out, secrets["B"]) == [f"{generations['B']}/conf.d/repo.conf"]
+    assert _holding(out, secrets["A"]) == []  # the next publish removed it
+    assert not (out / generations["A"]).exists()
+    assert _holding(out, secrets["B"]) == [f"{generations['B']}/conf.d/repo.conf"]
+    assert _holding(out, secrets["C"]) == [f"{generations['C']}/conf.d/repo.conf"]
