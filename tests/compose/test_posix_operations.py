@@ -80,7 +80,7 @@ def test_backup_status_restore_points_and_the_healthcheck(posix: Deployment) -> 
 
 
 def test_restore_latest_brings_back_everything_archived(posix: Deployment) -> None:
-    posix.psql("INSERT INTO drill VALUES (2)")
+    found["xid"] = posix.psql("INSERT INTO drill VALUES (2) RETURNING xmin").splitlines()[0]  # wrote 2
     posix.psql("SELECT pg_sleep(1.1)")
     found["target"] = posix.psql("SELECT clock_timestamp()::text")
     posix.psql("SELECT pg_sleep(1.1)")
@@ -93,6 +93,13 @@ def test_restore_latest_brings_back_everything_archived(posix: Deployment) -> No
 
 def test_restore_pitr_stops_at_the_target(posix: Deployment) -> None:
     result = posix.make("restore-pitr", f"TARGET={found['target']}")
+    assert "recovery finished" in result.stdout
+    assert _rows(posix) == [1, 2]
+
+
+def test_restore_xid_stops_after_that_transaction(posix: Deployment) -> None:
+    """`make restore-xid XID=...`: recovery up to and including the transaction that wrote 2."""
+    result = posix.make("restore-xid", f"XID={found['xid']}")
     assert "recovery finished" in result.stdout
     assert _rows(posix) == [1, 2]
 
