@@ -96,14 +96,46 @@ def test_ok_after_a_full_backup_in_every_format(healthy: Deployment) -> None:
     assert archive["queue_max_bytes"] == 8 * 1024 ** 3  # the catalogue's default archive-push-queue-max
     assert report["repositories"] == [{"key": 1, "reachable": True, "message": "ok"}]
 
-    # A second sample ten minutes later (and 16 MiB of WAL more): the rate and the safe outage.
+    # A second sample "ten minutes later" (and at least 16 MiB of WAL more): the rate is the WAL
+    # written between the two samples, per hour, and the safe outage what is left of the queue
+    # cap or of pg_wal's free space at that rate.
+    lsn = "SELECT pg_current_wal_lsn() - '0/0'::pg_lsn"
+    own = str(healthy.base / "log" / "rate-samples")  # only this test's two samples (made by the script)
+    first = int(healthy.psql(lsn))
+    status(healthy, "--format", "json", now=now + 1, BACKUP_STATE_DIR=own)  # the first sample
+    first_after = int(healthy.psql(lsn))
     switch_wal(healthy, 1)
     wait_archived(healthy)
-    code, report, _ = status(healthy, "--format", "json", now=now + 600)
+    second = int(healthy.psql(lsn))
+    code, report, _ = status(healthy, "--format", "json", now=now + 601, BACKUP_STATE_DIR=own)
+    second_after = int(healthy.psql(lsn))
     archive = report["archive"]
-    assert code == 0 and archive["wal_bytes_per_hour"] > 0, report
+    written = archive["wal_bytes_per_hour"] * 600 / 3600
+    assert code == 0 and second - first_after - 1 <= written <= second_after - first + 1, (report, first, second)
+    assert written >= 16 * 1024 ** 2 - 1  # a whole segment switched in between
     free_or_queue = min(archive["free_bytes"], archive["queue_max_bytes"] - archive["queue_bytes"])
     assert archive["safe_outage_hours"] == pytest.approx(free_or_queue / archive["wal_bytes_per_hour"], rel=0.01)
+
+    # The thresholds of the safe outage: below BACKUP_STATUS_OUTAGE_WARNING hours WARNING; below
+    # BACKUP_STATUS_OUTAGE_CRITICAL only WARNING too while storage is up (a sizing question)...
+    hours = archive["safe_outage_hours"]
+    warn, critical = str(hours * 3), str(hours * 2)
+    code, report, _ = status(healthy, "--format", "json", now=now + 602, BACKUP_STATE_DIR=own,
+                             BACKUP_STATUS_OUTAGE_WARNING=warn)
+    assert (code, by_check(report)["outage"]) == (1, "WARNING"), report
+    code, report, _ = status(healthy, "--format", "json", now=now + 603, BACKUP_STATE_DIR=own,
+                             BACKUP_STATUS_OUTAGE_WARNING=warn, BACKUP_STATUS_OUTAGE_CRITICAL=critical)
+    assert (code, by_check(report)["outage"]) == (1, "WARNING"), report
+    # ...and CRITICAL while an outage is under way: the time left before WAL is dropped.
+    repo = healthy.base / "repo"
+    repo.chmod(0o000)
+    try:
+        code, report, _ = status(healthy, "--format", "json", now=now + 604, BACKUP_STATE_DIR=own,
+                                 BACKUP_STATUS_TIMEOUT="5", BACKUP_STATUS_OUTAGE_WARNING=warn,
+                                 BACKUP_STATUS_OUTAGE_CRITICAL=critical)
+        assert (code, by_check(report)["outage"]) == (2, "CRITICAL"), report
+    finally:
+        repo.chmod(0o750)
 
     code, text, _ = status(healthy, now=now + 600)
     assert code == 0 and text.startswith("BACKUP OK: backups and archive are good")
@@ -149,6 +181,15 @@ def test_archiving_failing_then_recovered_and_the_queue(healthy: Deployment) -> 
         assert report["archive"]["failed_count"] > 0 and report["archive"]["last_failed_wal"]
         assert report["archive"]["queue_bytes"] >= 4 * 16 * 1024 ** 2
         assert (checks["queue"], code) == ("CRITICAL", 2)  # 64 MiB waiting of 64 MiB allowed
+        waiting = report["archive"]["queue_bytes"]
+        # the queue's thresholds: WARNING from 50 % of archive-push-queue-max, OK below (the
+        # margins hold if one more segment is queued meanwhile: 60 % -> 75 %, 30 % -> 37.5 %)
+        healthy.publish(**WEEKLY, PGBACKREST_ARCHIVE_PUSH_QUEUE_MAX=f"{waiting * 100 // 60 // 1024}KiB")
+        _code, report, _ = status(healthy, "--format", "json", now=now)
+        assert by_check(report)["queue"] == "WARNING" and report["archive"]["queue_bytes"] >= waiting, report
+        healthy.publish(**WEEKLY, PGBACKREST_ARCHIVE_PUSH_QUEUE_MAX=f"{waiting * 100 // 30 // 1024}KiB")
+        _code, report, _ = status(healthy, "--format", "json", now=now)
+        assert by_check(report)["queue"] == "OK" and report["archive"]["queue_bytes"] >= waiting, report
         code, report, _ = status(healthy, "--format", "json", now=now + 7200)
         assert by_check(report)["archiving"] == "CRITICAL"
     finally:

@@ -218,6 +218,12 @@ def test_wal_dropped_past_a_small_queue_cap_on_the_object_store_then_healed(
             assert code == 0 and report["archive"]["gap"]["after_newest_backup"] is False
             assert report["restore_points"]["point_in_time"]["from_backup"] == backup["label"]
         ok_after = time.monotonic() - returned
+        # Backups that stop coming, judged by the published schedule on this repository too:
+        # weekly full, diff Monday to Saturday (longest gap 2 days), one hour of grace.
+        for days, expected in ((3, (1, "WARNING")), (8, (2, "CRITICAL"))):
+            code, report, _ = status("--format", "json", BACKUP_STATUS_NOW=str(time.time() + days * 86400),
+                                     BACKUP_STATUS_OUTAGE_WARNING="0")
+            assert (code, checks(report)["backup-age"]) == expected, report
         print(f"WAL-dropped drill (s3rver): {len(dropped)} segments dropped, CRITICAL {critical_at:.0f} s after "
               f"the store began refusing; healed and OK {ok_after:.0f} s after it took requests again")
 
