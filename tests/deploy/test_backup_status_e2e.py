@@ -16,7 +16,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from .cluster import Deployment
-from .tools import BACKUP_SCRIPTS
+from .tools import BACKUP_SCRIPTS, REPO
 
 pytestmark = pytest.mark.e2e
 
@@ -36,6 +36,14 @@ def status(deployment: Deployment, *args: str, now: float | None = None,
     assert result.stderr == "", result.stderr
     output = json.loads(result.stdout) if "json" in args else result.stdout
     return result.returncode, output, elapsed
+
+
+def _shape(text: str) -> list[str]:
+    """backup-status's text output without what changes from run to run (labels, WAL names,
+    numbers): what README's example must still match."""
+    text = re.sub(r"[0-9]{8}-[0-9]{6}F", "LABEL", text)
+    text = re.sub(r"[0-9A-F]{24}", "WAL", text)
+    return [re.sub(r"[0-9]+(\.[0-9]+)?", "N", line).rstrip() for line in text.strip().splitlines()]
 
 
 def by_check(report: dict[str, Any]) -> dict[str, str]:
@@ -139,6 +147,9 @@ def test_ok_after_a_full_backup_in_every_format(healthy: Deployment) -> None:
 
     code, text, _ = status(healthy, now=now + 600)
     assert code == 0 and text.startswith("BACKUP OK: backups and archive are good")
+    # README's OK example is this output: the same lines, but for labels, names and figures
+    shown = (REPO / "README.md").read_text().split("$ make backup-status\n", 1)[1].split("```", 1)[0]
+    assert _shape(shown) == _shape(text), (shown, text)
 
     code, exposition, _ = status(healthy, "--format", "prometheus", now=now + 600)
     families = {f.name: f for f in text_string_to_metric_families(exposition)}
