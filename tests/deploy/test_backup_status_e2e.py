@@ -160,6 +160,17 @@ def test_ok_after_a_full_backup_in_every_format(healthy: Deployment) -> None:
     assert {s.labels["check"]: s.value for s in families["pgbackrest_check_status"].samples}["continuity"] == 0
 
 
+def test_postgresql_not_answering_is_unknown_with_every_field(healthy: Deployment) -> None:
+    """PostgreSQL down (here: a port nobody listens on): UNKNOWN, exit 3, and the JSON still has
+    every archive field (null where it could not be measured)."""
+    code, report, _ = status(healthy, "--format", "json", PGPORT="1", PGHOST="127.0.0.1")
+    assert (code, report["status"], by_check(report)["archiving"]) == (3, "UNKNOWN", "UNKNOWN"), report
+    assert set(report["archive"]) == {"last_archived_wal", "last_archived_age_seconds", "failed_count",
+                                      "last_failed_wal", "queue_bytes", "queue_max_bytes", "free_bytes",
+                                      "wal_bytes_per_hour", "safe_outage_hours", "gap"}, report
+    assert report["archive"]["failed_count"] is None and report["repositories"][0]["reachable"]
+
+
 def test_stale_backups_by_the_published_schedule(healthy: Deployment) -> None:
     """Weekly full (Sunday), diff Monday to Saturday: the diff schedule's longest gap is 2 days."""
     now = time.time()
