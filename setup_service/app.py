@@ -81,9 +81,9 @@ def _owner(request: Request) -> tuple[publish.Owner | None, list[Problem]]:
                           code="owner")]
 
 
-def prepare(environ: Mapping[str, str], env_file: Path | None,
-            mount_path: str) -> tuple[SetupConfig | None, list[Problem], dict[str, Setting]]:
-    settings, problems = env_sources.read_environment(environ, env_file)
+def prepare(environ: Mapping[str, str], env_file: Path | None, mount_path: str,
+            argument: str = "--env-file") -> tuple[SetupConfig | None, list[Problem], dict[str, Setting]]:
+    settings, problems = env_sources.read_environment(environ, env_file, argument)
     outcome = validate(settings, mount_path=mount_path, read_file=_read_file,
                        version=target_version(settings))
     return outcome.config, problems + _not_repeated(outcome.problems, problems), settings
@@ -272,13 +272,16 @@ def _data_link(out: Path) -> str:
 ENVIRONMENT = "environment"  # validate's label for the process environment (no env file)
 
 
-def validate_files(environ: Mapping[str, str], env_files: list[Path | None],
-                   check: bool, against: Path | None = None) -> list[tuple[str, Result]]:
+def validate_files(environ: Mapping[str, str], env_files: list[Path | None], check: bool,
+                   against: Path | None = None, positional: int = 0) -> list[tuple[str, Result]]:
     """validate: each env file on its own; nothing is written. With `against` (a copy or mount
-    of the target's published volume), a change of a repository's identity is refused too."""
+    of the target's published volume), a change of a repository's identity is refused too. The
+    last `positional` files were given as FILE arguments, the others with --env-file: problems
+    with a file name it as given."""
     results = []
-    for env_file in env_files:
-        config, problems, settings = prepare(environ, env_file, namespace.DEFAULT_MOUNT_PATH)
+    for number, env_file in enumerate(env_files):
+        argument = "FILE" if number >= len(env_files) - positional else "--env-file"
+        config, problems, settings = prepare(environ, env_file, namespace.DEFAULT_MOUNT_PATH, argument)
         label = str(env_file) if env_file else ENVIRONMENT
         if errors(problems) or config is None:
             results.append((label, Result(exit_code_for(problems),

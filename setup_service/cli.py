@@ -115,7 +115,7 @@ def validate(env_files: tuple[Path, ...], fmt: str, against: Path | None, isolat
         raise click.UsageError("--isolated reads only the env files given: name at least one")
     environ = {} if isolated else os.environ
     results = _guarded(debug, lambda: app.validate_files(environ, targets, pgbackrest_check,
-                                                         against))
+                                                         against, positional=len(files)))
     if strict:
         results = [(label, app.strictly(r)) for label, r in results]
     codes = [r.exit_code for _, r in results]

@@ -59,7 +59,7 @@ def layered(environ: Mapping[str, str], env_file: Path | None) -> dict[str, Sett
 _ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=")
 
 
-def env_file_problems(env_file: Path) -> list[Problem]:
+def env_file_problems(env_file: Path, argument: str = "--env-file") -> list[Problem]:
     """Lines python-dotenv cannot parse (an unterminated quote): it only warns and drops them,
     which would silently lose a setting, so each is an error naming the file and line."""
     from dotenv.parser import parse_stream  # lazy, as in layered()
@@ -72,7 +72,7 @@ def env_file_problems(env_file: Path) -> list[Problem]:
             match = _ASSIGNMENT.match(binding.original.string)
             line = binding.original.line
             problems.append(Problem(
-                match[1] if match else "--env-file",
+                match[1] if match else argument,
                 f"line {line} of {env_file} cannot be read (an unterminated quote?), so the "
                 "setting on it would be lost", code="format", source=f".env file {env_file}",
                 hint="close the quote, or remove the line"))
@@ -159,17 +159,18 @@ def resolve_files(settings: dict[str, Setting]) -> tuple[dict[str, Setting], lis
     return resolved, problems
 
 
-def read_environment(environ: Mapping[str, str],
-                     env_file: Path | None) -> tuple[dict[str, Setting], list[Problem]]:
-    """Everything the setup job reads, layered and with secret files resolved."""
+def read_environment(environ: Mapping[str, str], env_file: Path | None,
+                     argument: str = "--env-file") -> tuple[dict[str, Setting], list[Problem]]:
+    """Everything the setup job reads, layered and with secret files resolved. argument: how the
+    file was given (--env-file, or validate's FILE), the name problems with the file carry."""
     if env_file is not None and not env_file.is_file():
-        return {}, [Problem("--env-file", f"{env_file} is not a readable file", code="usage",
+        return {}, [Problem(argument, f"{env_file} is not a readable file", code="usage",
                             exit_code=ExitCode.USAGE, hint="pass the path of an existing .env file")]
     try:
-        broken = env_file_problems(env_file) if env_file is not None else []
+        broken = env_file_problems(env_file, argument) if env_file is not None else []
         settings, problems = resolve_files(layered(environ, env_file))
         return settings, broken + problems
     except (OSError, UnicodeDecodeError) as exc:
         reason = "is not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else "cannot be read"
-        return {}, [Problem("--env-file", f"{env_file} {reason}", code="file",
+        return {}, [Problem(argument, f"{env_file} {reason}", code="file",
                             hint="save the .env file as UTF-8 and make it readable")]

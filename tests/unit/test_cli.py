@@ -396,8 +396,11 @@ def test_validate_with_a_pattern_that_matches_nothing_is_64(tmp_path: Path) -> N
                        "deploy/*.env"], cwd=tmp_path)
     doc = json.loads(proc.stdout)
     assert (proc.returncode, doc["result"]) == (64, "invalid"), proc.stdout + proc.stderr
-    assert [(p["code"], p["message"]) for p in doc["problems"]] == [
-        ("usage", "deploy/*.env is not a readable file")]
+    assert [(p["variable"], p["code"], p["message"]) for p in doc["problems"]] == [
+        ("FILE", "usage", "deploy/*.env is not a readable file")]  # named as it was given
+    proc = run_module(["validate", "--isolated", "--no-pgbackrest-check", "--format", "json",
+                       "--env-file", "deploy/*.env"], cwd=tmp_path)
+    assert [p["variable"] for p in json.loads(proc.stdout)["problems"]] == ["--env-file"]
 
 
 def test_validate_isolated_without_a_file_is_a_usage_error() -> None:
