@@ -167,9 +167,8 @@ class ScopeBuilder:
             for part in parts:
                 values.normalise(then, part, context, a.secret)
         except values.ValueProblem as exc:
-            hint = exc.hint or ("use one of: " + ", ".join(then.allow) if then.allow else None)
             self.add(a.variable, f"pgBackRest {target}, which the images run, refuses it: {exc}",
-                     hint or "check the pgBackRest version of the images", "version")
+                     exc.hint or "check the pgBackRest version of the images", "version")
             return False
         return True
 

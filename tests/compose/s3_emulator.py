@@ -34,14 +34,9 @@ services:
     depends_on:
       s3-emulator:
         condition: service_healthy
-  backup:
-    depends_on:
-      s3-emulator:
-        condition: service_healthy
 """
-# The receiver runs in the setup image (built by `make deploy`); the backup service's
-# healthcheck probes every 5 s instead of every minute, so the drill sees Docker's verdict soon.
-_DRILL = """\
+# The receiver runs in the setup image (built by `make deploy`).
+_WEBHOOK = """\
   webhook:
     image: salespider/setup-service:local
     entrypoint: ["python3", "/receiver/receiver.py"]
@@ -52,16 +47,21 @@ _DRILL = """\
       test: ["CMD", "python3", "-c", "import socket; socket.create_connection(('127.0.0.1', 8080), 1)"]
       interval: 1s
       retries: 60
-  backup:
-    depends_on:
-      s3-emulator:
-        condition: service_healthy
-      webhook:
-        condition: service_healthy
+"""
+# In a drill the backup service's healthcheck probes every 5 s instead of every minute, so the
+# drill sees Docker's verdict soon.
+_PROBE_OFTEN = """\
     healthcheck:
       interval: 5s
       start_period: 0s
 """
+
+
+def _backup(waits_for: list[str], drill: bool) -> str:
+    """The backup service's part of the override: it starts once those services are healthy."""
+    return ("  backup:\n    depends_on:\n"
+            + "".join(f"      {name}:\n        condition: service_healthy\n" for name in waits_for)
+            + (_PROBE_OFTEN if drill else ""))
 
 
 def env(secret: str) -> str:
@@ -104,14 +104,13 @@ def add(deployment: Deployment, secret: str, drill: bool = False) -> Emulator:
     emulator = Emulator(conf)
     emulator.accept(secret)
     shutil.copy(tls.ca_file, deployment.dir / "secrets" / "s3-ca.pem")
-    override = _STORE
     if drill:
         receiver = deployment.dir / "webhook"
         shutil.copytree(RECEIVER, receiver)
         receiver.chmod(0o777)
-        override = override.replace("  backup:\n    depends_on:\n      s3-emulator:\n        condition: service_healthy\n",
-                                    "") + _DRILL
-    (deployment.dir / "docker-compose.override.yml").write_text(override)
+    waits_for = ["s3-emulator", "webhook"] if drill else ["s3-emulator"]
+    (deployment.dir / "docker-compose.override.yml").write_text(
+        _STORE + (_WEBHOOK if drill else "") + _backup(waits_for, drill))
     return emulator
 
 

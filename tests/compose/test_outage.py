@@ -23,6 +23,8 @@ from typing import Any, Iterator
 
 import pytest
 
+from tests.deploy.test_backup_status_e2e import by_check as checks
+
 from . import s3_emulator
 from .deployment import BACKUP, POSTGRES, Deployment
 
@@ -41,15 +43,6 @@ def backup_status(*env: str) -> tuple[int, dict[str, Any]]:
     args = ["docker", "exec", *env_args, BACKUP, "backup-status", "--format", "json"]
     result = subprocess.run(args, capture_output=True, text=True, timeout=120)
     return result.returncode, json.loads(result.stdout)
-
-
-def checks(report: dict[str, Any]) -> dict[str, str]:
-    order = ["OK", "WARNING", "CRITICAL", "UNKNOWN"]
-    worst: dict[str, str] = {}
-    for check in report["checks"]:
-        if order.index(check["status"]) >= order.index(worst.get(check["name"], "OK")):
-            worst[check["name"]] = check["status"]
-    return worst
 
 
 class Session:
@@ -83,20 +76,26 @@ class Session:
         self.process.wait(timeout=30)
 
 
-@pytest.fixture
-def session(deployment: Deployment) -> Iterator[tuple[Deployment, Session]]:
-    s3_emulator.add(deployment, SECRET, drill=True)
-    deployment.write_env(s3_emulator.env(SECRET) + f"""\
-BACKUP_STATUS_CRITICAL_AFTER={CRITICAL_AFTER}
-BACKUP_WEBHOOK_URL=http://webhook:8080{HOOK}
-BACKUP_WATCH_MINUTES=1
-""")
+def deployed_on_the_emulator(deployment: Deployment, table: str, **env: str) -> s3_emulator.Emulator:
+    """`make deploy` of an S3 deployment on the emulator, with the webhook receiver and the watch
+    every minute (and env in .env), the scheduler running, the table created, a full backup
+    taken (so that backup-status can be OK before and after) and the WAL archived."""
+    emulator = s3_emulator.add(deployment, SECRET, drill=True)
+    settings = {"BACKUP_WEBHOOK_URL": f"http://webhook:8080{HOOK}", "BACKUP_WATCH_MINUTES": "1", **env}
+    deployment.write_env(s3_emulator.env(SECRET) + "".join(f"{k}={v}\n" for k, v in settings.items()))
     deployment.make("deploy")
     deployment.wait_for("the scheduler", lambda: "scheduler: running" in deployment.logs(BACKUP),
                         timeout=180)
-    deployment.psql("CREATE TABLE writes (at timestamptz DEFAULT clock_timestamp(), wal text)")
-    deployment.make("backup")  # so that backup-status can be OK before and after
+    deployment.psql(f"CREATE TABLE writes ({table})")
+    deployment.make("backup")
     deployment.switch_wal_and_wait_archived()
+    return emulator
+
+
+@pytest.fixture
+def session(deployment: Deployment) -> Iterator[tuple[Deployment, Session]]:
+    deployed_on_the_emulator(deployment, "at timestamptz DEFAULT clock_timestamp(), wal text",
+                             BACKUP_STATUS_CRITICAL_AFTER=str(CRITICAL_AFTER))
     held = Session()
     try:
         yield deployment, held
@@ -204,18 +203,7 @@ def test_postgres_rides_out_an_object_store_outage(session: tuple[Deployment, Se
 
 @pytest.fixture
 def small_queue(deployment: Deployment) -> Iterator[tuple[Deployment, s3_emulator.Emulator]]:
-    emulator = s3_emulator.add(deployment, SECRET, drill=True)
-    deployment.write_env(s3_emulator.env(SECRET) + f"""\
-PGBACKREST_ARCHIVE_PUSH_QUEUE_MAX=48MiB
-BACKUP_WEBHOOK_URL=http://webhook:8080{HOOK}
-BACKUP_WATCH_MINUTES=1
-""")
-    deployment.make("deploy")
-    deployment.wait_for("the scheduler", lambda: "scheduler: running" in deployment.logs(BACKUP),
-                        timeout=180)
-    deployment.psql("CREATE TABLE writes (i int)")
-    deployment.make("backup")
-    deployment.switch_wal_and_wait_archived()
+    emulator = deployed_on_the_emulator(deployment, "i int", PGBACKREST_ARCHIVE_PUSH_QUEUE_MAX="48MiB")
     try:
         yield deployment, emulator
     finally:

@@ -5,12 +5,13 @@ with BACKUP_STATUS_NOW, as the scheduler's tests move it with SCHEDULER_NOW."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -79,6 +80,27 @@ def wait_drained(deployment: Deployment) -> None:
             return
         time.sleep(0.1)
     pytest.fail("the archive queue did not drain in 180 s")
+
+
+@contextlib.contextmanager
+def archiving_failing(deployment: Deployment, segments: int = 1) -> Iterator[None]:
+    """archive_command fails until the block ends; it starts once the first of `segments` new
+    WAL segments failed to be archived."""
+    deployment.psql("ALTER SYSTEM SET archive_command = 'false'")
+    deployment.psql("SELECT pg_reload_conf()")
+    try:
+        switch_wal(deployment, segments)
+        for _ in range(600):
+            if deployment.psql("SELECT last_failed_time > coalesce(last_archived_time, 'epoch') "
+                               "FROM pg_stat_archiver") == "t":
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail("archiving did not fail within 60 s")
+        yield
+    finally:
+        deployment.psql("ALTER SYSTEM RESET archive_command")
+        deployment.psql("SELECT pg_reload_conf()")
 
 
 @pytest.fixture(scope="module")
@@ -188,43 +210,38 @@ def test_stale_backups_by_the_published_schedule(healthy: Deployment) -> None:
 
 def test_archiving_failing_then_recovered_and_the_queue(healthy: Deployment) -> None:
     healthy.publish(**WEEKLY, PGBACKREST_ARCHIVE_PUSH_QUEUE_MAX="64MiB")
-    healthy.psql("ALTER SYSTEM SET archive_command = 'false'")
-    healthy.psql("SELECT pg_reload_conf()")
     try:
-        switch_wal(healthy, 4)
-        for _ in range(600):
-            if int(healthy.psql("SELECT failed_count FROM pg_stat_archiver")) > 0:
-                break
-            time.sleep(0.1)
-        now = time.time()
-        code, report, _ = status(healthy, "--format", "json", now=now)
-        checks = by_check(report)
-        assert checks["archiving"] == "WARNING", report
-        assert report["archive"]["failed_count"] > 0 and report["archive"]["last_failed_wal"]
-        assert report["archive"]["queue_bytes"] >= 4 * 16 * 1024 ** 2
-        assert (checks["queue"], code) == ("CRITICAL", 2)  # 64 MiB waiting of 64 MiB allowed
-        waiting = report["archive"]["queue_bytes"]
-        # the queue's thresholds: WARNING from 50 % of archive-push-queue-max, OK below (the
-        # margins hold if one more segment is queued meanwhile: 60 % -> 75 %, 30 % -> 37.5 %)
-        healthy.publish(**WEEKLY, PGBACKREST_ARCHIVE_PUSH_QUEUE_MAX=f"{waiting * 100 // 60 // 1024}KiB")
-        _code, report, _ = status(healthy, "--format", "json", now=now)
-        assert by_check(report)["queue"] == "WARNING" and report["archive"]["queue_bytes"] >= waiting, report
-        healthy.publish(**WEEKLY, PGBACKREST_ARCHIVE_PUSH_QUEUE_MAX=f"{waiting * 100 // 30 // 1024}KiB")
-        _code, report, _ = status(healthy, "--format", "json", now=now)
-        assert by_check(report)["queue"] == "OK" and report["archive"]["queue_bytes"] >= waiting, report
-        code, report, _ = status(healthy, "--format", "json", now=now + 7200)
-        assert by_check(report)["archiving"] == "CRITICAL"
+        with archiving_failing(healthy, segments=4):
+            _queue_and_archiving_while_failing(healthy)
     finally:
-        healthy.psql("ALTER SYSTEM RESET archive_command")
-        healthy.psql("SELECT pg_reload_conf()")
         healthy.publish(**WEEKLY)
     wait_archived(healthy)
-    for _ in range(600):
-        if not any(n.endswith(".ready") for n in os.listdir(healthy.data / "pg_wal" / "archive_status")):
-            break
-        time.sleep(0.1)
+    wait_drained(healthy)
     code, report, _ = status(healthy, "--format", "json")
     assert (code, by_check(report)["archiving"], by_check(report)["queue"]) == (0, "OK", "OK"), report
+
+
+def _queue_and_archiving_while_failing(healthy: Deployment) -> None:
+    """While archiving fails: WARNING, the queue against archive-push-queue-max (its 80 % and
+    50 % thresholds), CRITICAL after BACKUP_STATUS_CRITICAL_AFTER."""
+    now = time.time()
+    code, report, _ = status(healthy, "--format", "json", now=now)
+    checks = by_check(report)
+    assert checks["archiving"] == "WARNING", report
+    assert report["archive"]["failed_count"] > 0 and report["archive"]["last_failed_wal"]
+    assert report["archive"]["queue_bytes"] >= 4 * 16 * 1024 ** 2
+    assert (checks["queue"], code) == ("CRITICAL", 2)  # 64 MiB waiting of 64 MiB allowed
+    waiting = report["archive"]["queue_bytes"]
+    # the queue's thresholds: WARNING from 50 % of archive-push-queue-max, OK below (the
+    # margins hold if one more segment is queued meanwhile: 60 % -> 75 %, 30 % -> 37.5 %)
+    healthy.publish(**WEEKLY, PGBACKREST_ARCHIVE_PUSH_QUEUE_MAX=f"{waiting * 100 // 60 // 1024}KiB")
+    _code, report, _ = status(healthy, "--format", "json", now=now)
+    assert by_check(report)["queue"] == "WARNING" and report["archive"]["queue_bytes"] >= waiting, report
+    healthy.publish(**WEEKLY, PGBACKREST_ARCHIVE_PUSH_QUEUE_MAX=f"{waiting * 100 // 30 // 1024}KiB")
+    _code, report, _ = status(healthy, "--format", "json", now=now)
+    assert by_check(report)["queue"] == "OK" and report["archive"]["queue_bytes"] >= waiting, report
+    code, report, _ = status(healthy, "--format", "json", now=now + 7200)
+    assert by_check(report)["archiving"] == "CRITICAL"
 
 
 def _archived_file(deployment: Deployment, segment: str) -> Path:
@@ -232,12 +249,18 @@ def _archived_file(deployment: Deployment, segment: str) -> Path:
     return path
 
 
+def archived_between_two(deployment: Deployment) -> tuple[str, Path]:
+    """A segment archived between two others, and its file in the repository (for a test to
+    take away: a hole in the archive)."""
+    switch_wal(deployment, 1)
+    segment = wait_archived(deployment)
+    switch_wal(deployment, 1)
+    wait_archived(deployment)
+    return segment, _archived_file(deployment, segment)
+
+
 def test_a_hole_in_the_archive_is_critical_until_a_new_backup(healthy: Deployment) -> None:
-    switch_wal(healthy, 1)
-    hole = wait_archived(healthy)
-    switch_wal(healthy, 1)
-    wait_archived(healthy)
-    moved = _archived_file(healthy, hole)
+    hole, moved = archived_between_two(healthy)
     aside = healthy.base / moved.name
     moved.rename(aside)  # as if pgBackRest had dropped it past archive-push-queue-max
     try:
@@ -357,11 +380,7 @@ def test_the_watch_posts_each_change_once_and_closes_a_gap_with_a_full_backup(he
     watch(healthy, webhook)  # whatever the state was, it is recorded now
     assert watch(healthy, webhook) == (0, [])  # nothing changed: nothing posted
 
-    switch_wal(healthy, 1)
-    hole = wait_archived(healthy)
-    switch_wal(healthy, 1)
-    wait_archived(healthy)
-    moved = _archived_file(healthy, hole)
+    hole, moved = archived_between_two(healthy)
     moved.unlink()  # dropped: pgBackRest never pushed it
     before = [b["label"] for b in json.loads(healthy.check(["pgbackrest-stanza", "info", "--output=json"]).stdout)[0]["backup"]]
 
@@ -385,14 +404,7 @@ def test_the_watch_posts_each_change_once_and_closes_a_gap_with_a_full_backup(he
 
 def test_the_watch_posts_archiving_failing_and_recovered(healthy: Deployment, webhook: Any) -> None:
     watch(healthy, webhook)
-    healthy.psql("ALTER SYSTEM SET archive_command = 'false'")
-    healthy.psql("SELECT pg_reload_conf()")
-    try:
-        switch_wal(healthy, 1)
-        for _ in range(600):
-            if healthy.psql("SELECT last_failed_time > coalesce(last_archived_time, 'epoch') FROM pg_stat_archiver") == "t":
-                break
-            time.sleep(0.1)
+    with archiving_failing(healthy):
         _code, events = watch(healthy, webhook)
         assert [(e["event"], e["level"]) for e in events] == [("archiving-failing", "WARNING")], events
         assert watch(healthy, webhook)[1] == []
@@ -401,9 +413,6 @@ def test_the_watch_posts_archiving_failing_and_recovered(healthy: Deployment, we
         _code, events = watch(healthy, webhook, BACKUP_STATUS_NOW=later)
         assert [(e["event"], e["level"], e["status"]) for e in events] == [("archiving-failing", "CRITICAL", "CRITICAL")]
         assert watch(healthy, webhook, BACKUP_STATUS_NOW=later)[1] == []
-    finally:
-        healthy.psql("ALTER SYSTEM RESET archive_command")
-        healthy.psql("SELECT pg_reload_conf()")
     wait_archived(healthy)
     _code, events = watch(healthy, webhook)
     assert [(e["event"], e["level"]) for e in events] == [("archiving-recovered", "OK")], events
@@ -431,30 +440,18 @@ def test_a_hole_while_archiving_fails_is_still_critical(healthy: Deployment) -> 
     (the continuity check once went quiet while archiving failed, so the watch posted the gap
     closed while it was not)."""
     holes_before = status(healthy, "--format", "json")[1]["archive"]["gap"]["missing_segments"]
-    switch_wal(healthy, 1)
-    hole = wait_archived(healthy)
-    switch_wal(healthy, 1)
-    wait_archived(healthy)
-    moved = _archived_file(healthy, hole)
+    hole, moved = archived_between_two(healthy)
     aside = healthy.base / moved.name
     moved.rename(aside)
-    healthy.psql("ALTER SYSTEM SET archive_command = 'false'")
-    healthy.psql("SELECT pg_reload_conf()")
     try:
-        switch_wal(healthy, 1)
-        for _ in range(600):
-            if healthy.psql("SELECT last_failed_time > coalesce(last_archived_time, 'epoch') FROM pg_stat_archiver") == "t":
-                break
-            time.sleep(0.1)
-        code, report, _ = status(healthy, "--format", "json")
-        assert (code, by_check(report)["archiving"], by_check(report)["continuity"]) == (2, "WARNING", "CRITICAL"), report
-        [continuity] = [c["message"] for c in report["checks"] if c["name"] == "continuity"]
-        assert continuity.startswith(f"1 WAL segment(s) missing after the newest backup started, from {hole}"), report
-        gap = report["archive"]["gap"]  # the count holds earlier holes too, from before the newest backup
-        assert gap["after_newest_backup"] and gap["missing_segments"] == holes_before + 1, report
+        with archiving_failing(healthy):
+            code, report, _ = status(healthy, "--format", "json")
+            assert (code, by_check(report)["archiving"], by_check(report)["continuity"]) == (2, "WARNING", "CRITICAL"), report
+            [continuity] = [c["message"] for c in report["checks"] if c["name"] == "continuity"]
+            assert continuity.startswith(f"1 WAL segment(s) missing after the newest backup started, from {hole}"), report
+            gap = report["archive"]["gap"]  # the count holds earlier holes too, from before the newest backup
+            assert gap["after_newest_backup"] and gap["missing_segments"] == holes_before + 1, report
     finally:
-        healthy.psql("ALTER SYSTEM RESET archive_command")
-        healthy.psql("SELECT pg_reload_conf()")
         aside.rename(moved)
     wait_archived(healthy)
     code, report, _ = status(healthy, "--format", "json")

@@ -62,24 +62,42 @@ class Status:
         report = json.loads(result.stdout) if "--format" in args else {}
         return result.returncode, report, elapsed
 
+    def wait_ok(self) -> dict[str, Any]:
+        """Until the overall status is OK with nothing left in the queue. The outage margin is a
+        sizing check (the drills write WAL at a rate no sizing survives): its threshold is off."""
+        deadline = time.monotonic() + 300
+        while True:
+            code, report, _ = self("--format", "json", BACKUP_STATUS_OUTAGE_WARNING="0")
+            if code == 0 and report["archive"]["queue_bytes"] == 0:
+                return report
+            assert time.monotonic() < deadline, report
+            time.sleep(2)
+
+
+def backed_up(deployment: Deployment, pg_user: OsUser, e2e_tmp: Path, receiver: Receiver) -> Status:
+    """The cluster started, the stanza created, a full backup taken, and the watch's first run
+    recorded (nothing posted after it is about the start)."""
+    deployment.cluster.start()
+    deployment.runner.ok("stanza-create")
+    write_batch(deployment.cluster, 1)
+    deployment.runner.ok("backup", "--type=full")
+    deployment.runner.ok("check")
+    status = Status(deployment, pg_user, pg_user.make_dir(e2e_tmp / "state", 0o755),
+                    receiver.url("/hooks/drill-T0KEN"))
+    status("--watch")
+    receiver.take()
+    return status
+
 
 def test_the_object_store_goes_away_under_writes_and_comes_back(
         deploy: Deploy, s3_server: S3rverServer, pg_user: OsUser, e2e_tmp: Path, steps: StepTimer) -> None:
     deployment = deploy({**s3_server.env(), **WEEKLY})
     cluster, runner = deployment.cluster, deployment.runner
-    state = pg_user.make_dir(e2e_tmp / "state", 0o755)
     receiver = Receiver()
-    status = Status(deployment, pg_user, state, receiver.url("/hooks/drill-T0KEN"))
     try:
-        cluster.start()
-        runner.ok("stanza-create")
-        write_batch(cluster, 1)
-        runner.ok("backup", "--type=full")
-        runner.ok("check")
+        status = backed_up(deployment, pg_user, e2e_tmp, receiver)
         code, report, _ = status("--format", "json")
         assert code == 0, report
-        status("--watch")
-        receiver.take()
 
         with steps("outage"):
             os.killpg(s3_server.pid or 0, signal.SIGSTOP)
@@ -122,18 +140,10 @@ def test_the_object_store_goes_away_under_writes_and_comes_back(
         for post in down_posts:
             assert s3_server.secret_key not in post.body and "T0KEN" not in post.body
 
-        # Back: the queue drains by itself, and backup-status is OK again. The outage margin is a
-        # sizing check (the drill writes WAL at a rate no sizing survives): its threshold is off.
+        # Back: the queue drains by itself, and backup-status is OK again.
         with steps("drain"):
-            deadline = time.monotonic() + 300
-            while True:
-                code, report, _ = status("--format", "json", BACKUP_STATUS_OUTAGE_WARNING="0")
-                if report["status"] == "OK" and report["archive"]["queue_bytes"] == 0:
-                    break
-                assert time.monotonic() < deadline, report
-                time.sleep(2)
+            status.wait_ok()
         drained = time.monotonic() - returned
-        assert code == 0
         status("--watch")
         up = [(p.payload["event"], p.payload["level"]) for p in receiver.take()]
         assert ("repository-reachable", "OK") in up and ("archiving-recovered", "OK") in up, up
@@ -154,17 +164,9 @@ def test_wal_dropped_past_a_small_queue_cap_on_the_object_store_then_healed(
         deploy: Deploy, s3_server: S3rverServer, pg_user: OsUser, e2e_tmp: Path, steps: StepTimer) -> None:
     deployment = deploy({**s3_server.env(), **WEEKLY, "PGBACKREST_ARCHIVE_PUSH_QUEUE_MAX": "48MiB"})
     cluster, runner = deployment.cluster, deployment.runner
-    state = pg_user.make_dir(e2e_tmp / "state", 0o755)
     receiver = Receiver()
-    status = Status(deployment, pg_user, state, receiver.url("/hooks/drill-T0KEN"))
     try:
-        cluster.start()
-        runner.ok("stanza-create")
-        write_batch(cluster, 1)
-        runner.ok("backup", "--type=full")
-        runner.ok("check")
-        status("--watch")
-        receiver.take()
+        status = backed_up(deployment, pg_user, e2e_tmp, receiver)
         secret = s3_server.secret_key
 
         with steps("store refusing, WAL past the cap"):
@@ -208,14 +210,8 @@ def test_wal_dropped_past_a_small_queue_cap_on_the_object_store_then_healed(
             assert events == [("repository-reachable", "OK"), ("gap-closed", "OK")], events
             [backup] = [p.payload for p in posts if "event" not in p.payload]  # run-backup's report
             assert (backup["status"], backup["type"]) == ("success", "full"), backup
-            deadline = time.monotonic() + 300
-            while True:  # the healing backup's own WAL drains too; the outage margin is a sizing check
-                code, report, _ = status("--format", "json", BACKUP_STATUS_OUTAGE_WARNING="0")
-                if report["status"] == "OK" and report["archive"]["queue_bytes"] == 0:
-                    break
-                assert time.monotonic() < deadline, report
-                time.sleep(2)
-            assert code == 0 and report["archive"]["gap"]["after_newest_backup"] is False
+            report = status.wait_ok()  # the healing backup's own WAL drains too
+            assert report["archive"]["gap"]["after_newest_backup"] is False
             assert report["restore_points"]["point_in_time"]["from_backup"] == backup["label"]
         ok_after = time.monotonic() - returned
         # Backups that stop coming, judged by the published schedule on this repository too:

@@ -6,22 +6,20 @@ pgBackRest (`help <command>` lists every option it read), holds exactly the type
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import tempfile
 from pathlib import Path
-
-import pytest
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from setup_service import catalogue, option_table, render, reporter, status
 from setup_service.env_sources import Setting
-from setup_service.problems import Problem, errors, exit_code_for, warnings
+from setup_service.problems import errors, exit_code_for, warnings
 from setup_service.validate import validate
 from tests.corpus import effective
+from tests.e2e.harness.availability import missing
 from tests.property import pgbackrest_ini
 from tests.property.strategies import (MOUNT, NAMES, as_pairs, expected_keys, hostile_text, is_secret,
                                        read_file)
@@ -58,9 +56,7 @@ def _keys_of(variable: str) -> set[str]:
 def _read_by_pgbackrest(files: dict[str, render.RenderedFile], stanza: str, expected: dict[str, set[str]]
                         ) -> tuple[dict[str, set[str]], list[str]]:
     if shutil.which("pgbackrest") is None:
-        if os.environ.get("CI"):
-            pytest.fail("pgbackrest is not installed (scripts/install-test-deps.sh installs it)")
-        pytest.skip("pgbackrest is not installed")
+        missing("pgbackrest is not installed")
     with tempfile.TemporaryDirectory() as temporary:
         for path, file in files.items():
             (Path(temporary) / path).parent.mkdir(parents=True, exist_ok=True)
@@ -111,8 +107,8 @@ def _check(base: str, overlay: dict[str, str]) -> None:
                 assert option_table.options()[parsed.option].multi, key
         # and the real pgBackRest reads exactly those options, without a warning
         newer = effective.newer_than_the_images(merged)  # pgBackRest warns and ignores them
-        assert {k for k in newer} <= {k for p in warnings(problems) if p.code == "version"
-                                      for k in _keys_of(p.variable)}  # and the job warned first
+        assert newer <= {k for p in warnings(problems) if p.code == "version"
+                         for k in _keys_of(p.variable)}  # and the job warned first
         expected = effective.expected_read(merged, outcome.config.stanza)
         seen, complaints = _read_by_pgbackrest(files, outcome.config.stanza, expected)
         assert [c for c in complaints if c not in {_IGNORED.format(key) for key in newer}] == []
