@@ -179,7 +179,10 @@ def test_wal_dropped_past_a_small_queue_cap_on_the_object_store_then_healed(
                 ready = cluster.data / "pg_wal" / "archive_status"
                 deadline = time.monotonic() + 180
                 while any(n.endswith(".ready") for n in os.listdir(ready)):  # pushed or dropped, all of it
-                    assert time.monotonic() < deadline, sorted(os.listdir(ready))
+                    assert time.monotonic() < deadline, (
+                        [n for n in os.listdir(ready) if n.endswith(".ready")],
+                        "".join(p.read_text(errors="replace")[-6000:]
+                                for p in cluster.pgbackrest_log.glob("*archive-push*.log")))
                     time.sleep(0.5)
                 logs = "".join(p.read_text(errors="replace") for p in cluster.pgbackrest_log.glob("*archive-push*.log"))
                 dropped = sorted(set(re.findall(r"dropped WAL file '([0-9A-F]{24})' because archive queue exceeded", logs)))
