@@ -9,9 +9,10 @@ import contextlib
 import json
 import os
 import re
+import signal
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -101,6 +102,21 @@ def archiving_failing(deployment: Deployment, segments: int = 1) -> Iterator[Non
     finally:
         deployment.psql("ALTER SYSTEM RESET archive_command")
         deployment.psql("SELECT pg_reload_conf()")
+
+
+@contextlib.contextmanager
+def archiver_paused(psql: Callable[[str], str]) -> Iterator[None]:
+    """PostgreSQL's archiver stopped (SIGSTOP) until the block ends. pgBackRest drops WAL only when
+    its async process starts and finds the queue past archive-push-queue-max, and then drops what
+    it finds; the archiver starts one for each segment as it arrives, so which segments one run
+    finds is timing, and a tail under the cap waits for the repository. Paused while a pile is
+    written, the first run finds all of it."""
+    pid = int(psql("SELECT pid FROM pg_stat_activity WHERE backend_type = 'archiver'"))
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(pid, signal.SIGCONT)
 
 
 @pytest.fixture(scope="module")
@@ -485,17 +501,18 @@ def test_drill_wal_dropped_past_the_queue_cap_then_healed(healthy: Deployment, w
     repo.chmod(0o000)
     try:
         healthy.psql("CREATE TABLE IF NOT EXISTS outage (i int)")
-        for i in range(8):  # 8 segments: past the 48 MiB cap
-            healthy.psql(f"INSERT INTO outage VALUES ({i}); SELECT pg_switch_wal()")
-        code, report, elapsed = status(healthy, "--format", "json", BACKUP_STATUS_TIMEOUT="5")
-        # The repository does not answer (WARNING); whether the queue is past the cap at this
-        # instant depends on how far pgBackRest's async push got (it drops at once): not asserted.
-        assert code >= 1 and by_check(report)["repository"] == "WARNING" and elapsed < 30, report
-        # PostgreSQL kept accepting writes; wait until the archiver has pushed (or dropped) all of it.
+        with archiver_paused(healthy.psql):
+            for i in range(8):  # 8 segments: past the 48 MiB cap
+                healthy.psql(f"INSERT INTO outage VALUES ({i}); SELECT pg_switch_wal()")
+            # The repository does not answer (WARNING) and the queue is past the cap (CRITICAL).
+            code, report, elapsed = status(healthy, "--format", "json", BACKUP_STATUS_TIMEOUT="5")
+            assert (code, by_check(report)["repository"], by_check(report)["queue"]) == (2, "WARNING", "CRITICAL"), report
+            assert report["archive"]["queue_bytes"] == 8 * 16 * 1024 * 1024 and elapsed < 30, report
+        # PostgreSQL kept accepting writes; pgBackRest drops the whole pile at once.
         wait_drained(healthy)
         log = "\n".join(p.read_text(errors="replace") for p in (healthy.base / "log").glob("*archive-push*.log"))
         dropped_names = sorted(set(re.findall(r"dropped WAL file '([0-9A-F]{24})' because archive queue exceeded", log)))
-        assert dropped_names, log[-3000:]  # pgBackRest's own words
+        assert len(dropped_names) == 8, log[-3000:]  # pgBackRest's own words: the whole pile
         dropped_after = time.monotonic() - started
 
         # Still away: CRITICAL now, the hole named from pgBackRest's log, and the watch says so.

@@ -9,10 +9,11 @@ The store is an s3rver (TLS, signatures checked) frozen with SIGSTOP: connection
 black-holed endpoint, the hard case for timeouts (a refused connection fails fast).
 
 With a small archive-push-queue-max, the store refusing every request (its credentials turned
-away): pgBackRest drops WAL past the cap, backup-status is CRITICAL from pgBackRest's own log
-while the store still refuses, the watch posts wal-dropped naming the hole; when the store
-takes requests again the watch takes a full backup and posts gap-closed, backup-status is OK, and
-point-in-time recovery after that backup works.
+away): pgBackRest drops the WAL piled past the cap, a tail under the cap waits for the store,
+backup-status is CRITICAL from pgBackRest's own log while the store still refuses, the watch
+posts wal-dropped naming the hole; when the store takes requests again the tail is pushed, the
+watch takes a full backup and posts gap-closed, backup-status is OK, and point-in-time recovery
+after that backup works.
 """
 
 from __future__ import annotations
@@ -23,13 +24,14 @@ import re
 import signal
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 
-from tests.deploy.test_backup_status_e2e import by_check as checks
+from tests.deploy.test_backup_status_e2e import archiver_paused, by_check as checks
 from tests.deploy.webhook import Receiver
 from tests.e2e.harness.osuser import OsUser
+from tests.e2e.harness.postgres import PgCluster
 from tests.e2e.harness.s3 import S3rverServer, new_secret_key
 from tests.e2e.harness.steps import StepTimer
 from tests.e2e.test_backup_restore import (Deploy, Deployment, deploy, fingerprint,  # noqa: F401 (deploy: the fixture)
@@ -72,6 +74,19 @@ class Status:
                 return report
             assert time.monotonic() < deadline, report
             time.sleep(2)
+
+
+def waited(what: str, done: Callable[[], Any], seconds: float, diagnosis: Callable[[], str]) -> Any:
+    deadline = time.monotonic() + seconds
+    while not (result := done()):
+        assert time.monotonic() < deadline, f"{what}: not within {seconds:.0f} s\n{diagnosis()}"
+        time.sleep(0.5)
+    return result
+
+
+def push_log(cluster: PgCluster) -> str:
+    """pgBackRest's archive-push logs (the foreground's and the async process's)."""
+    return "".join(p.read_text(errors="replace") for p in sorted(cluster.pgbackrest_log.glob("*archive-push*.log")))
 
 
 def backed_up(deployment: Deployment, pg_user: OsUser, e2e_tmp: Path, receiver: Receiver) -> Status:
@@ -172,30 +187,36 @@ def test_wal_dropped_past_a_small_queue_cap_on_the_object_store_then_healed(
         with steps("store refusing, WAL past the cap"):
             s3_server.rotate_credentials(secret_key=new_secret_key())  # every request refused from now
             refused_at = time.monotonic()
+            ready = cluster.data / "pg_wal" / "archive_status"
             try:
-                for batch in range(2, 10):  # 8 segments of 16 MiB: past the 48 MiB cap
-                    write_batch(cluster, batch)  # PostgreSQL keeps accepting writes
-                    cluster.switch_wal()
-                ready = cluster.data / "pg_wal" / "archive_status"
-                deadline = time.monotonic() + 180
-                while any(n.endswith(".ready") for n in os.listdir(ready)):  # pushed or dropped, all of it
-                    assert time.monotonic() < deadline, (
-                        [n for n in os.listdir(ready) if n.endswith(".ready")],
-                        "".join(p.read_text(errors="replace")[-6000:]
-                                for p in cluster.pgbackrest_log.glob("*archive-push*.log")))
-                    time.sleep(0.5)
-                logs = "".join(p.read_text(errors="replace") for p in cluster.pgbackrest_log.glob("*archive-push*.log"))
+                with archiver_paused(cluster.psql):
+                    for batch in range(2, 10):  # 8 segments of 16 MiB: past the 48 MiB cap
+                        write_batch(cluster, batch)  # PostgreSQL keeps accepting writes
+                        cluster.switch_wal()
+                    assert len([n for n in os.listdir(ready) if n.endswith(".ready")]) == 8
+                waited("the pile dropped", lambda: not any(n.endswith(".ready") for n in os.listdir(ready)), 120,
+                       lambda: push_log(cluster)[-6000:])  # all of it at once: the store took nothing
+                logs = push_log(cluster)
                 dropped = sorted(set(re.findall(r"dropped WAL file '([0-9A-F]{24})' because archive queue exceeded", logs)))
-                assert dropped, logs[-3000:]
+                assert len(dropped) == 8, logs[-3000:]
+                # A tail under the cap is not dropped: it waits for the store, archiving failing.
+                write_batch(cluster, 10)
+                tail = cluster.psql("SELECT pg_walfile_name(pg_current_wal_lsn())")
+                cluster.switch_wal()
+                waited("archiving the tail to fail", lambda: cluster.archiver_stats()["last_failed_wal"] == tail, 60,
+                       lambda: push_log(cluster)[-6000:])
                 code, report, elapsed = status("--format", "json")
                 critical_at = time.monotonic() - refused_at
-                assert (code, checks(report)["continuity"], checks(report)["repository"]) == (2, "CRITICAL", "WARNING"), report
-                assert report["archive"]["gap"] == {"missing_segments": len(dropped), "first_missing": dropped[0],
+                assert (code, checks(report)["continuity"], checks(report)["repository"], checks(report)["queue"]) \
+                    == (2, "CRITICAL", "WARNING", "OK"), report
+                assert checks(report)["archiving"] in ("WARNING", "CRITICAL"), report
+                assert report["archive"]["gap"] == {"missing_segments": 8, "first_missing": dropped[0],
                                                     "after_newest_backup": True}, (report, dropped)
+                assert report["archive"]["queue_bytes"] == 16 * 1024 * 1024, report
                 status("--watch")
                 down = receiver.take()
                 events = {p.payload["event"]: p.payload for p in down}
-                assert set(events) == {"repository-unreachable", "wal-dropped"}, events
+                assert set(events) == {"repository-unreachable", "archiving-failing", "wal-dropped"}, events
                 assert events["wal-dropped"]["level"] == "CRITICAL"
                 assert events["wal-dropped"]["gap"]["first_missing"] == dropped[0]
                 assert any(dropped[0] in problem for problem in events["wal-dropped"]["problems"]), events
@@ -204,17 +225,19 @@ def test_wal_dropped_past_a_small_queue_cap_on_the_object_store_then_healed(
             finally:
                 s3_server.rotate_credentials(secret_key=secret)
         returned = time.monotonic()
-        assert cluster.psql("SELECT count(DISTINCT batch) FROM items") == "9"
+        assert cluster.psql("SELECT count(DISTINCT batch) FROM items") == "10"
 
         with steps("healed by the watch"):
             status("--watch")
             posts = receiver.take()
-            events = [(p.payload.get("event"), p.payload.get("level")) for p in posts if "event" in p.payload]
-            assert events == [("repository-reachable", "OK"), ("gap-closed", "OK")], events
+            healed = [(p.payload.get("event"), p.payload.get("level")) for p in posts if "event" in p.payload]
+            assert healed == [("repository-reachable", "OK"), ("archiving-recovered", "OK"), ("gap-closed", "OK")], healed
             [backup] = [p.payload for p in posts if "event" not in p.payload]  # run-backup's report
             assert (backup["status"], backup["type"]) == ("success", "full"), backup
             report = status.wait_ok()  # the healing backup's own WAL drains too
-            assert report["archive"]["gap"]["after_newest_backup"] is False
+            # The hole is the dropped pile alone: the tail reached the store when it came back.
+            assert report["archive"]["gap"] == {"missing_segments": 8, "first_missing": dropped[0],
+                                                "after_newest_backup": False}, report
             assert report["restore_points"]["point_in_time"]["from_backup"] == backup["label"]
         ok_after = time.monotonic() - returned
         # Backups that stop coming, judged by the published schedule on this repository too:
@@ -227,11 +250,11 @@ def test_wal_dropped_past_a_small_queue_cap_on_the_object_store_then_healed(
               f"the store began refusing; healed and OK {ok_after:.0f} s after it took requests again")
 
         # Point-in-time recovery after the healing backup.
-        write_batch(cluster, 10)
+        write_batch(cluster, 11)
         cluster.psql("SELECT pg_sleep(1.1)")
         before_target, target = fingerprint(cluster), cluster.now()
         cluster.psql("SELECT pg_sleep(1.1)")
-        write_batch(cluster, 11)
+        write_batch(cluster, 12)
         cluster.switch_wal()
         runner.ok("check")
         restore_and_start(deployment, steps, "PITR after the healing backup", "--type=time", f"--target={target}",
