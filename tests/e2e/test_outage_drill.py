@@ -185,15 +185,20 @@ def test_wal_dropped_past_a_small_queue_cap_on_the_object_store_then_healed(
         secret = s3_server.secret_key
 
         with steps("store refusing, WAL past the cap"):
+            ready = cluster.data / "pg_wal" / "archive_status"
+            # Caught up first: `check` returns once the segment is in the store, a moment before
+            # PostgreSQL's archiver hears so and retires its .ready.
+            waited("the archiver to catch up", lambda: not any(n.endswith(".ready") for n in os.listdir(ready)), 60,
+                   lambda: push_log(cluster)[-6000:])
             s3_server.rotate_credentials(secret_key=new_secret_key())  # every request refused from now
             refused_at = time.monotonic()
-            ready = cluster.data / "pg_wal" / "archive_status"
             try:
                 with archiver_paused(cluster.psql):
                     for batch in range(2, 10):  # 8 segments of 16 MiB: past the 48 MiB cap
                         write_batch(cluster, batch)  # PostgreSQL keeps accepting writes
                         cluster.switch_wal()
-                    assert len([n for n in os.listdir(ready) if n.endswith(".ready")]) == 8
+                    piled = sorted(n for n in os.listdir(ready) if n.endswith(".ready"))
+                    assert len(piled) == 8, piled
                 waited("the pile dropped", lambda: not any(n.endswith(".ready") for n in os.listdir(ready)), 120,
                        lambda: push_log(cluster)[-6000:])  # all of it at once: the store took nothing
                 logs = push_log(cluster)
