@@ -82,7 +82,7 @@ def _owner(request: Request) -> tuple[publish.Owner | None, list[Problem]]:
 
 
 def prepare(environ: Mapping[str, str], env_file: Path | None, mount_path: str,
-            argument: str = "--env-file") -> tuple[SetupConfig | None, list[Problem], dict[str, Setting]]:
+            argument: str = env_sources.ENV_FILE_OPTION) -> tuple[SetupConfig | None, list[Problem], dict[str, Setting]]:
     settings, problems = env_sources.read_environment(environ, env_file, argument)
     outcome = validate(settings, mount_path=mount_path, read_file=_read_file,
                        version=target_version(settings))
@@ -280,7 +280,7 @@ def validate_files(environ: Mapping[str, str], env_files: list[Path | None], che
     with a file name it as given."""
     results = []
     for number, env_file in enumerate(env_files):
-        argument = "FILE" if number >= len(env_files) - positional else "--env-file"
+        argument = "FILE" if number >= len(env_files) - positional else env_sources.ENV_FILE_OPTION
         config, problems, settings = prepare(environ, env_file, namespace.DEFAULT_MOUNT_PATH, argument)
         label = str(env_file) if env_file else ENVIRONMENT
         if errors(problems) or config is None:

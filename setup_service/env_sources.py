@@ -56,10 +56,11 @@ def layered(environ: Mapping[str, str], env_file: Path | None) -> dict[str, Sett
     return {name: s for name, s in settings.items() if namespace.is_owned(name)}
 
 
+ENV_FILE_OPTION = "--env-file"  # how an env file is given, unless as validate's FILE argument
 _ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=")
 
 
-def env_file_problems(env_file: Path, argument: str = "--env-file") -> list[Problem]:
+def env_file_problems(env_file: Path, argument: str) -> list[Problem]:
     """Lines python-dotenv cannot parse (an unterminated quote): it only warns and drops them,
     which would silently lose a setting, so each is an error naming the file and line."""
     from dotenv.parser import parse_stream  # lazy, as in layered()
@@ -160,7 +161,7 @@ def resolve_files(settings: dict[str, Setting]) -> tuple[dict[str, Setting], lis
 
 
 def read_environment(environ: Mapping[str, str], env_file: Path | None,
-                     argument: str = "--env-file") -> tuple[dict[str, Setting], list[Problem]]:
+                     argument: str = ENV_FILE_OPTION) -> tuple[dict[str, Setting], list[Problem]]:
     """Everything the setup job reads, layered and with secret files resolved. argument: how the
     file was given (--env-file, or validate's FILE), the name problems with the file carry."""
     if env_file is not None and not env_file.is_file():

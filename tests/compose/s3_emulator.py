@@ -57,8 +57,10 @@ _PROBE_OFTEN = """\
 """
 
 
-def _backup(waits_for: list[str], drill: bool) -> str:
-    """The backup service's part of the override: it starts once those services are healthy."""
+def _backup(drill: bool) -> str:
+    """The backup service's part of the override: it starts once the store (and in a drill the
+    webhook receiver) is healthy."""
+    waits_for = ["s3-emulator", "webhook"] if drill else ["s3-emulator"]
     return ("  backup:\n    depends_on:\n"
             + "".join(f"      {name}:\n        condition: service_healthy\n" for name in waits_for)
             + (_PROBE_OFTEN if drill else ""))
@@ -108,9 +110,7 @@ def add(deployment: Deployment, secret: str, drill: bool = False) -> Emulator:
         receiver = deployment.dir / "webhook"
         shutil.copytree(RECEIVER, receiver)
         receiver.chmod(0o777)
-    waits_for = ["s3-emulator", "webhook"] if drill else ["s3-emulator"]
-    (deployment.dir / "docker-compose.override.yml").write_text(
-        _STORE + (_WEBHOOK if drill else "") + _backup(waits_for, drill))
+    (deployment.dir / "docker-compose.override.yml").write_text(_STORE + (_WEBHOOK if drill else "") + _backup(drill))
     return emulator
 
 

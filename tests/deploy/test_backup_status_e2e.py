@@ -74,13 +74,36 @@ def wait_archived(deployment: Deployment) -> str:
     pytest.fail(f"{name} was not archived in 60 s")
 
 
-def wait_drained(deployment: Deployment) -> None:
-    """No WAL segment waits for the archiver (none .ready in pg_wal/archive_status)."""
-    for _ in range(1800):
-        if not any(n.endswith(".ready") for n in os.listdir(deployment.data / "pg_wal" / "archive_status")):
-            return
+SEGMENT = 16 * 1024 ** 2  # PostgreSQL's WAL segment size here
+
+
+def waited(what: str, done: Callable[[], Any], seconds: float, diagnosis: Callable[[], str] = str) -> Any:
+    """done()'s first true answer, polled; a failure after `seconds` says what and diagnosis()."""
+    deadline = time.monotonic() + seconds
+    while not (result := done()):
+        assert time.monotonic() < deadline, f"{what}: not within {seconds:.0f} s\n{diagnosis()}"
         time.sleep(0.1)
-    pytest.fail("the archive queue did not drain in 180 s")
+    return result
+
+
+def ready_segments(data: Path) -> list[str]:
+    """The WAL segments waiting for the archiver (.ready in pg_wal/archive_status), in order."""
+    return sorted(n for n in os.listdir(data / "pg_wal" / "archive_status") if n.endswith(".ready"))
+
+
+def wait_drained(data: Path, seconds: float = 180, diagnosis: Callable[[], str] = str) -> None:
+    """No WAL segment waits for the archiver."""
+    waited("the archive queue to drain", lambda: not ready_segments(data), seconds, diagnosis)
+
+
+def push_log(log_dir: Path) -> str:
+    """pgBackRest's archive-push logs (the foreground's and the async process's)."""
+    return "".join(p.read_text(errors="replace") for p in sorted(log_dir.glob("*archive-push*.log")))
+
+
+def dropped_segments(log: str) -> list[str]:
+    """The segments pgBackRest says it dropped past archive-push-queue-max, in its own words."""
+    return sorted(set(re.findall(r"dropped WAL file '([0-9A-F]{24})' because archive queue exceeded", log)))
 
 
 @contextlib.contextmanager
@@ -91,13 +114,8 @@ def archiving_failing(deployment: Deployment, segments: int = 1) -> Iterator[Non
     deployment.psql("SELECT pg_reload_conf()")
     try:
         switch_wal(deployment, segments)
-        for _ in range(600):
-            if deployment.psql("SELECT last_failed_time > coalesce(last_archived_time, 'epoch') "
-                               "FROM pg_stat_archiver") == "t":
-                break
-            time.sleep(0.1)
-        else:
-            pytest.fail("archiving did not fail within 60 s")
+        waited("archiving to fail", lambda: deployment.psql(
+            "SELECT last_failed_time > coalesce(last_archived_time, 'epoch') FROM pg_stat_archiver") == "t", 60)
         yield
     finally:
         deployment.psql("ALTER SYSTEM RESET archive_command")
@@ -158,7 +176,7 @@ def test_ok_after_a_full_backup_in_every_format(healthy: Deployment) -> None:
     archive = report["archive"]
     written = archive["wal_bytes_per_hour"] * 600 / 3600
     assert code == 0 and second - first_after - 1 <= written <= second_after - first + 1, (report, first, second)
-    assert written >= 16 * 1024 ** 2 - 1  # a whole segment switched in between
+    assert written >= SEGMENT - 1  # a whole segment switched in between
     free_or_queue = min(archive["free_bytes"], archive["queue_max_bytes"] - archive["queue_bytes"])
     assert archive["safe_outage_hours"] == pytest.approx(free_or_queue / archive["wal_bytes_per_hour"], rel=0.01)
 
@@ -232,7 +250,7 @@ def test_archiving_failing_then_recovered_and_the_queue(healthy: Deployment) -> 
     finally:
         healthy.publish(**WEEKLY)
     wait_archived(healthy)
-    wait_drained(healthy)
+    wait_drained(healthy.data)
     code, report, _ = status(healthy, "--format", "json")
     assert (code, by_check(report)["archiving"], by_check(report)["queue"]) == (0, "OK", "OK"), report
 
@@ -245,7 +263,7 @@ def _queue_and_archiving_while_failing(healthy: Deployment) -> None:
     checks = by_check(report)
     assert checks["archiving"] == "WARNING", report
     assert report["archive"]["failed_count"] > 0 and report["archive"]["last_failed_wal"]
-    assert report["archive"]["queue_bytes"] >= 4 * 16 * 1024 ** 2
+    assert report["archive"]["queue_bytes"] >= 4 * SEGMENT
     assert (checks["queue"], code) == ("CRITICAL", 2)  # 64 MiB waiting of 64 MiB allowed
     waiting = report["archive"]["queue_bytes"]
     # the queue's thresholds: WARNING from 50 % of archive-push-queue-max, OK below (the
@@ -497,7 +515,7 @@ def test_drill_wal_dropped_past_the_queue_cap_then_healed(healthy: Deployment, w
     watch(healthy, webhook)
     holes_before = status(healthy, "--format", "json")[1]["archive"]["gap"]["missing_segments"]
     repo = healthy.base / "repo"
-    wait_drained(healthy)  # caught up before the outage: the pile below is all there is
+    wait_drained(healthy.data)  # caught up before the outage: the pile below is all there is
     started = time.monotonic()
     repo.chmod(0o000)
     try:
@@ -508,11 +526,11 @@ def test_drill_wal_dropped_past_the_queue_cap_then_healed(healthy: Deployment, w
             # The repository does not answer (WARNING) and the queue is past the cap (CRITICAL).
             code, report, elapsed = status(healthy, "--format", "json", BACKUP_STATUS_TIMEOUT="5")
             assert (code, by_check(report)["repository"], by_check(report)["queue"]) == (2, "WARNING", "CRITICAL"), report
-            assert report["archive"]["queue_bytes"] == 8 * 16 * 1024 * 1024 and elapsed < 30, report
+            assert report["archive"]["queue_bytes"] == 8 * SEGMENT and elapsed < 30, report
         # PostgreSQL kept accepting writes; pgBackRest drops the whole pile at once.
-        wait_drained(healthy)
-        log = "\n".join(p.read_text(errors="replace") for p in (healthy.base / "log").glob("*archive-push*.log"))
-        dropped_names = sorted(set(re.findall(r"dropped WAL file '([0-9A-F]{24})' because archive queue exceeded", log)))
+        wait_drained(healthy.data)
+        log = push_log(healthy.base / "log")
+        dropped_names = dropped_segments(log)
         assert len(dropped_names) == 8, log[-3000:]  # pgBackRest's own words: the whole pile
         dropped_after = time.monotonic() - started
 
@@ -538,13 +556,13 @@ def test_drill_wal_dropped_past_the_queue_cap_then_healed(healthy: Deployment, w
     assert dropped["after_newest_backup"] and dropped["missing_segments"] == holes_before + len(dropped_names)
 
     code, posts = watch(healthy, webhook)
-    events = [p["event"] for p in posts if "event" in p]
-    assert events == ["repository-reachable", "gap-closed"], posts  # wal-dropped was posted while away
+    healed = [p["event"] for p in posts if "event" in p]
+    assert healed == ["repository-reachable", "gap-closed"], posts  # wal-dropped was posted while away
     assert [(p["status"], p["type"]) for p in posts if "event" not in p] == [("success", "full")], posts
     # The queue drains (the healing backup's own WAL too), then OK again. The outage margin is a
     # sizing check (the drill wrote 128 MiB in seconds, a rate no sizing survives), checked on
     # its own elsewhere: its threshold is off here.
-    wait_drained(healthy)
+    wait_drained(healthy.data)
     code, report, _ = status(healthy, "--format", "json", BACKUP_STATUS_OUTAGE_WARNING="0")
     assert (code, report["status"]) == (0, "OK"), report
     assert not report["archive"]["gap"]["after_newest_backup"] and report["archive"]["queue_bytes"] == 0

@@ -20,18 +20,17 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
-from tests.deploy.test_backup_status_e2e import archiver_paused, by_check as checks
+from tests.deploy.test_backup_status_e2e import (SEGMENT, archiver_paused, by_check as checks, dropped_segments,
+                                                 push_log, ready_segments, wait_drained, waited)
 from tests.deploy.webhook import Receiver
 from tests.e2e.harness.osuser import OsUser
-from tests.e2e.harness.postgres import PgCluster
 from tests.e2e.harness.s3 import S3rverServer, new_secret_key
 from tests.e2e.harness.steps import StepTimer
 from tests.e2e.test_backup_restore import (Deploy, Deployment, deploy, fingerprint,  # noqa: F401 (deploy: the fixture)
@@ -74,19 +73,6 @@ class Status:
                 return report
             assert time.monotonic() < deadline, report
             time.sleep(2)
-
-
-def waited(what: str, done: Callable[[], Any], seconds: float, diagnosis: Callable[[], str]) -> Any:
-    deadline = time.monotonic() + seconds
-    while not (result := done()):
-        assert time.monotonic() < deadline, f"{what}: not within {seconds:.0f} s\n{diagnosis()}"
-        time.sleep(0.5)
-    return result
-
-
-def push_log(cluster: PgCluster) -> str:
-    """pgBackRest's archive-push logs (the foreground's and the async process's)."""
-    return "".join(p.read_text(errors="replace") for p in sorted(cluster.pgbackrest_log.glob("*archive-push*.log")))
 
 
 def backed_up(deployment: Deployment, pg_user: OsUser, e2e_tmp: Path, receiver: Receiver) -> Status:
@@ -185,11 +171,12 @@ def test_wal_dropped_past_a_small_queue_cap_on_the_object_store_then_healed(
         secret = s3_server.secret_key
 
         with steps("store refusing, WAL past the cap"):
-            ready = cluster.data / "pg_wal" / "archive_status"
+            def log_tail() -> str:
+                return push_log(cluster.pgbackrest_log)[-6000:]
+
             # Caught up first: `check` returns once the segment is in the store, a moment before
             # PostgreSQL's archiver hears so and retires its .ready.
-            waited("the archiver to catch up", lambda: not any(n.endswith(".ready") for n in os.listdir(ready)), 60,
-                   lambda: push_log(cluster)[-6000:])
+            wait_drained(cluster.data, 60, log_tail)
             s3_server.rotate_credentials(secret_key=new_secret_key())  # every request refused from now
             refused_at = time.monotonic()
             try:
@@ -197,19 +184,18 @@ def test_wal_dropped_past_a_small_queue_cap_on_the_object_store_then_healed(
                     for batch in range(2, 10):  # 8 segments of 16 MiB: past the 48 MiB cap
                         write_batch(cluster, batch)  # PostgreSQL keeps accepting writes
                         cluster.switch_wal()
-                    piled = sorted(n for n in os.listdir(ready) if n.endswith(".ready"))
+                    piled = ready_segments(cluster.data)
                     assert len(piled) == 8, piled
-                waited("the pile dropped", lambda: not any(n.endswith(".ready") for n in os.listdir(ready)), 120,
-                       lambda: push_log(cluster)[-6000:])  # all of it at once: the store took nothing
-                logs = push_log(cluster)
-                dropped = sorted(set(re.findall(r"dropped WAL file '([0-9A-F]{24})' because archive queue exceeded", logs)))
+                wait_drained(cluster.data, 120, log_tail)  # dropped, all of it at once: the store took nothing
+                logs = push_log(cluster.pgbackrest_log)
+                dropped = dropped_segments(logs)
                 assert len(dropped) == 8, logs[-3000:]
                 # A tail under the cap is not dropped: it waits for the store, archiving failing.
                 write_batch(cluster, 10)
                 tail = cluster.psql("SELECT pg_walfile_name(pg_current_wal_lsn())")
                 cluster.switch_wal()
                 waited("archiving the tail to fail", lambda: cluster.archiver_stats()["last_failed_wal"] == tail, 60,
-                       lambda: push_log(cluster)[-6000:])
+                       log_tail)
                 code, report, elapsed = status("--format", "json")
                 critical_at = time.monotonic() - refused_at
                 assert (code, checks(report)["continuity"], checks(report)["repository"], checks(report)["queue"]) \
@@ -217,7 +203,7 @@ def test_wal_dropped_past_a_small_queue_cap_on_the_object_store_then_healed(
                 assert checks(report)["archiving"] in ("WARNING", "CRITICAL"), report
                 assert report["archive"]["gap"] == {"missing_segments": 8, "first_missing": dropped[0],
                                                     "after_newest_backup": True}, (report, dropped)
-                assert report["archive"]["queue_bytes"] == 16 * 1024 * 1024, report
+                assert report["archive"]["queue_bytes"] == SEGMENT, report
                 status("--watch")
                 down = receiver.take()
                 events = {p.payload["event"]: p.payload for p in down}
