@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
-from setup_service import catalogue, env_sources, identity, namespace, publish, render, selfcheck, status
+from setup_service import catalogue, env_sources, identity, namespace, publish, redaction, render, selfcheck, status
 from setup_service.env_sources import Setting
 from setup_service.exit_codes import ExitCode
 from setup_service.problems import Problem, Severity, errors, exit_code_for
@@ -49,26 +49,13 @@ def _read_file(path: str) -> bytes:
     return env_sources.read_regular_file(path)
 
 
-def _secret_values(files: dict[str, render.RenderedFile]) -> list[str]:
-    found = []
-    for line in files["conf.d/repo.conf"].content.decode().split("\n"):  # pgBackRest splits at LF only
-        key, sep, value = line.partition("=")
-        if sep and render.is_secret_key(key) and value:
-            found.append(value)
-    return found
-
-
 def _check(enabled: bool, files: dict[str, render.RenderedFile], config: SetupConfig) -> selfcheck.CheckResult:
     if not enabled:
         return selfcheck.CheckResult(False, "disabled")
     result = selfcheck.run(files, config.stanza)
-    secrets = _secret_values(files)
-    messages = []
-    for message in result.messages:
-        for secret in secrets:
-            message = message.replace(secret, render.REDACTED)
-        messages.append(message)
-    return dataclasses.replace(result, messages=tuple(messages))
+    secrets = redaction.ini_secret_values(files["conf.d/repo.conf"].content.decode())
+    messages = tuple(redaction.redact(message, secrets) for message in result.messages)
+    return dataclasses.replace(result, messages=messages)
 
 
 def _owner(request: Request) -> tuple[publish.Owner | None, list[Problem]]:
@@ -181,7 +168,7 @@ def _diff(output_dir: Path, files: dict[str, render.RenderedFile]) -> str:
         if not lines and path in old and path in files and old[path].content != files[path].content:
             # Only a secret changed (credential rotation): say so without showing it.
             lines = [f"--- a/{path}\n", f"+++ b/{path}\n", "@@ a secret value changed "
-                     f"({render.REDACTED}) @@\n"]
+                     f"({redaction.REDACTED}) @@\n"]
         chunks += lines
     return "".join(chunks)
 

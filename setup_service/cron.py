@@ -1,8 +1,18 @@
-"""Cron expressions: validation of the five-field form, and the default differential schedule."""
+"""Cron expressions, the one implementation: the setup job validates with it, backup-status
+computes a schedule's interval with it, and the backup service's scheduler matches minutes with it.
+
+The five-field form and the @macros of Vixie cron (names, ranges, steps, Sunday as 0 or 7, and
+day-of-month OR day-of-week when both are restricted). Written here rather than taken from
+croniter: croniter accepts more than a crontab line does (a seconds field, L, W, #, H hashing),
+so the setup job would need a second grammar to refuse what our scheduler must not be given, and
+its errors do not name the field and the reason; the whole of cron we need is the ~60 lines below.
+Standard library only: the backup image has no other package.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime, timedelta, timezone
 
 # (name, low, high) per field; day-of-week 7 is Sunday too, as in Vixie cron.
 FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day of month", 1, 31), ("month", 1, 12),
@@ -25,10 +35,44 @@ class CronError(ValueError):
 class Schedule:
     fields: tuple[str, ...]
     days_of_week: frozenset[int]  # 0..6, Sunday 0
+    minutes: frozenset[int] = frozenset(range(60))
+    hours: frozenset[int] = frozenset(range(24))
+    days_of_month: frozenset[int] = frozenset(range(1, 32))
+    months: frozenset[int] = frozenset(range(1, 13))
 
     @property
     def text(self) -> str:
         return " ".join(self.fields)
+
+    def runs_on(self, day: datetime) -> bool:
+        """Whether the schedule runs on day's date. As Vixie cron: when both day fields are
+        restricted (neither starts with *), either one matching is enough."""
+        if day.month not in self.months:
+            return False
+        by_month_day = day.day in self.days_of_month
+        by_week_day = day.isoweekday() % 7 in self.days_of_week
+        if not self.fields[2].startswith("*") and not self.fields[4].startswith("*"):
+            return by_month_day or by_week_day
+        return by_month_day and by_week_day
+
+    def matches(self, moment: datetime) -> bool:
+        """Whether the schedule runs in moment's minute (in moment's own time zone)."""
+        return moment.minute in self.minutes and moment.hour in self.hours and self.runs_on(moment)
+
+    def interval_seconds(self) -> float:
+        """The longest time between two runs, over 62 days (two years for rarer schedules: a
+        yearly one has a gap too); a schedule that never runs in that span gives 800 days."""
+        start = datetime(2024, 1, 1, tzinfo=timezone.utc)
+        runs: list[float] = []
+        for offset in range(800):
+            if offset >= 62 and len(runs) > 2:
+                break
+            day = start + timedelta(days=offset)
+            if self.runs_on(day):
+                runs += [day.timestamp() + h * 3600 + m * 60 for h in sorted(self.hours)
+                         for m in sorted(self.minutes)]
+        gaps = [later - earlier for earlier, later in zip(runs, runs[1:])]
+        return max(gaps) if gaps else 800 * 86400.0
 
 
 def _digits(text: str) -> bool:
@@ -77,9 +121,10 @@ def parse(expression: str) -> Schedule:
     if len(fields) != 5:
         raise CronError(f"needs 5 fields (minute hour day-of-month month day-of-week), "
                         f"found {len(fields)}")
-    expanded = [_expand(field, i) for i, field in enumerate(fields)]
-    days = frozenset(d % 7 for d in expanded[4])
-    return Schedule(fields, days)
+    minutes, hours, days_of_month, months, days_of_week = (
+        frozenset(_expand(field, i)) for i, field in enumerate(fields))
+    return Schedule(fields, frozenset(d % 7 for d in days_of_week), minutes, hours, days_of_month,
+                    months)
 
 
 def complement_days(full: Schedule) -> Schedule | None:
@@ -90,7 +135,7 @@ def complement_days(full: Schedule) -> Schedule | None:
     rest = sorted(set(range(7)) - full.days_of_week)
     if not rest:
         return None
-    return Schedule((minute, hour, "*", "*", _compress(rest)), frozenset(rest))
+    return parse(" ".join((minute, hour, "*", "*", _compress(rest))))
 
 
 def _compress(days: list[int]) -> str:

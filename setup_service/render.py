@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING
 
 from setup_service import __version__
 from setup_service.models import SetupConfig
+from setup_service.redaction import REDACTED as REDACTED
 from setup_service.resources import templates_dir
 
 if TYPE_CHECKING:
     import jinja2
 
-REDACTED = "<redacted>"
 TEMPLATES = {
     "pgbackrest.conf": "pgbackrest.conf.j2",
     "conf.d/repo.conf": "repo.conf.j2",
@@ -92,12 +92,7 @@ def redacted(path: str, file: RenderedFile) -> str:
 
 
 def is_secret_key(key: str) -> bool:
-    """Whether a config-file key (repo2-s3-key-secret) holds a secret: a secure pgBackRest option,
-    or one a secret variable of the catalogue sets."""
-    from setup_service import catalogue, option_table
+    """Whether a config-file key holds a secret (redaction.is_secret_key)."""
+    from setup_service import redaction
 
-    parsed = option_table.parse_env_name(option_table.ENV_PREFIX + key.upper().replace("-", "_"))
-    if not parsed.known:
-        return False
-    friendly = catalogue.BY_OPTION.get(parsed.option)
-    return option_table.options()[parsed.option].secure or bool(friendly and friendly.secret)
+    return redaction.is_secret_key(key)

@@ -23,7 +23,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from tests.deploy.test_backup_status_e2e import by_check as checks
+from tests.backup.test_backup_status_e2e import by_check as checks
 
 from . import s3_emulator
 from .deployment import BACKUP, POSTGRES, Deployment

@@ -1,7 +1,7 @@
 """A real PostgreSQL cluster and posix pgBackRest repository, run natively by an unprivileged
 OS user and configured by the setup job (`python -m setup_service generate`) as the containers
-are, with every path in a temporary directory. The container scripts run against it as they
-are in the repository."""
+are, with every path in a temporary directory. The backup service's commands (bin/backup) and the
+containers' scripts run against it as they are in the repository."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import sys
 import tempfile
 import time
 
-from .tools import BACKUP_SCRIPTS, POSTGRES_SCRIPTS, REPO, run
+from .tools import BACKUP_COMMANDS, BACKUP_SCRIPTS, POSTGRES_SCRIPTS, REPO, run
 
 E2E_USER = "pgbr-e2e"
 PG_BINDIR = pathlib.Path(os.environ.get("PG_BINDIR", "/usr/lib/postgresql/15/bin"))
@@ -113,7 +113,7 @@ class Deployment:
 
     def env(self) -> dict[str, str]:
         """What the containers' scripts see: the published config and the cluster's socket."""
-        path = [BACKUP_SCRIPTS, POSTGRES_SCRIPTS, PG_BINDIR, "/usr/local/bin", "/usr/bin", "/bin"]
+        path = [BACKUP_COMMANDS, BACKUP_SCRIPTS, POSTGRES_SCRIPTS, PG_BINDIR, "/usr/local/bin", "/usr/bin", "/bin"]
         return {
             "PATH": ":".join(map(str, path)),
             "HOME": str(self.base),

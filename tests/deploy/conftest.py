@@ -1,4 +1,4 @@
-"""Fixtures of the deployment tests: the webhook receiver and real clusters (pytest -m e2e)."""
+"""Fixtures of the deployment tests: real clusters (pytest -m e2e), shared with tests/backup."""
 
 from __future__ import annotations
 
@@ -9,13 +9,12 @@ import pytest
 
 from .cluster import PG_BINDIR, Deployment, unprivileged_user
 from .tools import require_tool
-from .webhook import Receiver
 
 
 @pytest.fixture(scope="session")
 def script_tools() -> None:
     """What the container scripts call besides pgBackRest."""
-    for name in ("bash", "jq", "curl"):
+    for name in ("bash", "python3"):
         require_tool(name, "Debian package of the same name")
 
 
@@ -24,13 +23,6 @@ def e2e_tools(script_tools: None) -> None:
     require_tool("pgbackrest", "Debian package pgbackrest")
     require_tool("setpriv", "Debian package util-linux")
     require_tool(str(PG_BINDIR / "initdb"), "Debian package postgresql-15, or set PG_BINDIR")
-
-
-@pytest.fixture(scope="module")
-def webhook() -> Iterator[Receiver]:
-    receiver = Receiver()
-    yield receiver
-    receiver.stop()
 
 
 @pytest.fixture(scope="module")

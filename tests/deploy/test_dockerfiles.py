@@ -46,7 +46,8 @@ def test_the_build_context_holds_only_the_package() -> None:
              if line and not line.startswith("#")]
     assert lines[0] == "*"
     assert sorted(line for line in lines if line.startswith("!")) == [
-        "!README.md", "!bin/setup-service", "!docker/setup/constraints.txt", "!pyproject.toml",
+        "!README.md", "!backup_service/", "!bin/backup/", "!bin/setup-service",
+        "!docker/backup/backup-entrypoint", "!docker/setup/constraints.txt", "!pyproject.toml",
         "!schemas/", "!setup.cfg", "!setup_service/", "!templates/"]
 
 
@@ -89,11 +90,10 @@ def test_pgbackrest_images_use_the_tested_versions(path: str) -> None:
     assert any("/etc/pgbackrest.conf" in args for name, args in steps if name == "RUN")
 
 
-def test_the_backup_image_runs_as_postgres_with_its_scripts() -> None:
+def test_the_backup_image_runs_as_postgres_with_its_package() -> None:
     steps = instructions("docker/backup/Dockerfile")
     assert ("USER", "999:999") in steps
     assert ("ENTRYPOINT", '["tini", "-g", "--", "backup-entrypoint"]') in steps
     copied = " ".join(args for name, args in steps if name == "COPY")
-    for script in ("backup-lib.sh", "backup-entrypoint", "scheduler", "run-backup", "restore",
-                   "pgbackrest-stanza", "repository-change"):
-        assert script in copied
+    for part in ("backup_service/", "bin/backup/", "docker/backup/backup-entrypoint"):
+        assert part in copied

@@ -11,7 +11,8 @@ import sys
 import pytest
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-BACKUP_SCRIPTS = REPO / "docker" / "backup"
+BACKUP_SCRIPTS = REPO / "docker" / "backup"  # the backup image's shell: its entrypoint only
+BACKUP_COMMANDS = REPO / "bin" / "backup"  # the backup service's launcher and its command links
 POSTGRES_SCRIPTS = REPO / "docker" / "postgres"
 
 

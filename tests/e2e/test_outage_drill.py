@@ -27,9 +27,9 @@ from typing import Any
 
 import pytest
 
-from tests.deploy.test_backup_status_e2e import (SEGMENT, archiver_paused, by_check as checks, dropped_segments,
+from tests.backup.test_backup_status_e2e import (SEGMENT, archiver_paused, by_check as checks, dropped_segments,
                                                  push_log, ready_segments, wait_drained, waited)
-from tests.deploy.webhook import Receiver
+from tests.backup.webhook import Receiver
 from tests.e2e.harness.osuser import OsUser
 from tests.e2e.harness.s3 import S3rverServer, new_secret_key
 from tests.e2e.harness.steps import StepTimer

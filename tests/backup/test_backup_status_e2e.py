@@ -17,12 +17,12 @@ from typing import Any, Callable, Iterator
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from .cluster import Deployment
-from .tools import BACKUP_SCRIPTS, REPO
+from tests.deploy.cluster import Deployment
+from tests.deploy.tools import BACKUP_COMMANDS, REPO
 
 pytestmark = pytest.mark.e2e
 
-STATUS = str(BACKUP_SCRIPTS / "backup-status")
+STATUS = str(BACKUP_COMMANDS / "backup-status")
 WEEKLY = {"BACKUP_SCHEDULE_FULL": "0 2 * * 0", "BACKUP_SCHEDULE_DIFF": "0 2 * * 1-6"}
 DAY = 86400
 
@@ -369,7 +369,7 @@ def test_a_new_repository_without_a_backup_is_due_one_interval_after_it_was_crea
     overdue by the schedule, then CRITICAL. Here: the full schedule is weekly."""
     import secrets
 
-    from .cluster import unprivileged_user
+    from tests.deploy.cluster import unprivileged_user
 
     fresh = Deployment(unprivileged_user(), stanza="fresh", cipher_pass=secrets.token_hex(16))
     try:
@@ -496,9 +496,9 @@ def test_on_minute_runs_the_watch_every_backup_watch_minutes(healthy: Deployment
     state = healthy.base / "log" / "backup-status.state.json"
     state.unlink(missing_ok=True)
     env = {"BACKUP_STATE_DIR": str(healthy.base / "log")}
-    off = healthy.run([str(BACKUP_SCRIPTS / "on-minute")], {**env, "BACKUP_WATCH_MINUTES": "0"})
+    off = healthy.run([str(BACKUP_COMMANDS / "on-minute")], {**env, "BACKUP_WATCH_MINUTES": "0"})
     assert off.returncode == 0 and not state.exists(), off.stderr
-    every = healthy.run([str(BACKUP_SCRIPTS / "on-minute")], {**env, "BACKUP_WATCH_MINUTES": "1"})
+    every = healthy.run([str(BACKUP_COMMANDS / "on-minute")], {**env, "BACKUP_WATCH_MINUTES": "1"})
     assert every.returncode == 0 and json.loads(state.read_text()) == {
         "repository_unreachable": "OK", "archiving_failing": "OK", "wal_missing": "OK",
         "backups_stale": "OK"}, every.stderr

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .cluster import Deployment
+from tests.deploy.cluster import Deployment
 
 pytestmark = pytest.mark.e2e
 

@@ -9,9 +9,9 @@ import time
 
 import pytest
 
-from .tools import BACKUP_SCRIPTS, run
+from tests.deploy.tools import BACKUP_COMMANDS, run
 
-SCHEDULER = str(BACKUP_SCRIPTS / "scheduler")
+SCHEDULER = str(BACKUP_COMMANDS / "scheduler")
 CRONTAB = """\
 # the published crontab's form, and more
 SHELL=/bin/sh

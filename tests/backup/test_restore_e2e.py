@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from .cluster import Deployment
+from tests.deploy.cluster import Deployment
 
 pytestmark = pytest.mark.e2e
 

@@ -1,5 +1,6 @@
-"""The backup service's scripts with a stand-in pgbackrest that records how it was called:
-arguments, environment, exit codes and redaction. (The e2e tests run the real pgBackRest.)"""
+"""The backup service's commands, run as users run them (bin/backup's links, the image's
+entrypoint) with a stand-in pgbackrest that records how it was called: arguments, environment,
+exit codes and redaction. (The e2e tests run the real pgBackRest.)"""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import subprocess
 
 import pytest
 
-from .tools import BACKUP_SCRIPTS, run
+from tests.deploy.tools import BACKUP_COMMANDS, BACKUP_SCRIPTS, run
 from .webhook import Receiver
 
 SECRET = "Zm9vYmFyLXNlY3JldC1rZXk="
@@ -38,9 +39,10 @@ def config(tmp_path: pathlib.Path, script_tools: None) -> pathlib.Path:
 
 
 def script(config: pathlib.Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    base = {"PATH": f"{BACKUP_SCRIPTS}:/usr/bin:/bin", "PGBR_CONFIG_DIR": str(config),
+    base = {"PATH": f"{BACKUP_COMMANDS}:{BACKUP_SCRIPTS}:/usr/bin:/bin", "PGBR_CONFIG_DIR": str(config),
             "PGBR_BIN": str(config / "fake-pgbackrest"), "FAKE_LOG": str(config / "calls")}
-    return run([str(BACKUP_SCRIPTS / args[0]), *args[1:]], env={**base, **env})
+    folder = BACKUP_SCRIPTS if args[0] == "backup-entrypoint" else BACKUP_COMMANDS
+    return run([str(folder / args[0]), *args[1:]], env={**base, **env})
 
 
 def calls(config: pathlib.Path) -> list[str]:
@@ -127,7 +129,8 @@ def test_restore_options(config: pathlib.Path, args: list[str], options: str) ->
     assert [call.split(" --stanza=shop ")[1].strip() for call in calls(config)] == [options]
 
 
-def test_the_scripts_are_executable() -> None:
-    # Every script is a plain executable file, found on PATH in the image.
-    for name in ("backup-entrypoint", "scheduler", "run-backup", "restore", "pgbackrest-stanza"):
-        assert os.access(BACKUP_SCRIPTS / name, os.X_OK), name
+def test_the_commands_are_executable() -> None:
+    # Every command is an executable found on PATH in the image (the launcher through a link).
+    assert os.access(BACKUP_SCRIPTS / "backup-entrypoint", os.X_OK)
+    for name in ("scheduler", "run-backup", "restore", "pgbackrest-stanza", "backup-status"):
+        assert os.access(BACKUP_COMMANDS / name, os.X_OK), name

@@ -1,31 +1,18 @@
-"""The pure parts of backup-status: a cron schedule's longest interval, WAL segment arithmetic
-across timelines, and pgBackRest's sizes (the rest runs against a real cluster in
-test_backup_status_e2e.py)."""
+"""The pure parts behind backup-status: a cron schedule's longest interval (the one cron), WAL
+segment arithmetic across timelines, pgBackRest's sizes, and state files written at once (the
+rest runs against a real cluster in test_backup_status_e2e.py)."""
 
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-from .tools import BACKUP_SCRIPTS
+from backup_service import published, state, wal
+from backup_service.settings import Settings
+from setup_service import cron
 
 HOUR, DAY = 3600, 86400
-
-
-def _load() -> ModuleType:
-    loader = importlib.machinery.SourceFileLoader("backup_status", str(BACKUP_SCRIPTS / "backup-status"))
-    spec = importlib.util.spec_from_loader("backup_status", loader)
-    assert spec is not None
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
-
-
-status = _load()
 MiB16 = 16 * 1024 * 1024
 
 
@@ -36,33 +23,33 @@ MiB16 = 16 * 1024 * 1024
     ("0 2 1,15 * *", 17 * DAY), ("0 0 * * 1,3,5", 3 * DAY),
 ])
 def test_the_longest_interval_of_a_schedule(expression: str, interval: int) -> None:
-    assert status.interval_seconds(expression) == interval
+    assert cron.parse(expression).interval_seconds() == interval
 
 
 def test_segment_names_round_trip() -> None:
     name = "000000020000000A000000FF"
-    timeline, number = status.segment_number(name, MiB16)
+    timeline, number = wal.segment_number(name, MiB16)
     assert (timeline, number) == (2, 0xA * 256 + 0xFF)
-    assert status.segment_name(timeline, number, MiB16) == name
-    assert status.segment_name(2, number + 1, MiB16) == "000000020000000B00000000"
-    assert status.segment_number("000000010000000100000003", 64 * 1024 * 1024) == (1, 64 + 3)
+    assert wal.segment_name(timeline, number, MiB16) == name
+    assert wal.segment_name(2, number + 1, MiB16) == "000000020000000B00000000"
+    assert wal.segment_number("000000010000000100000003", 64 * 1024 * 1024) == (1, 64 + 3)
 
 
 def test_holes_follow_timeline_switches() -> None:
     present = {"0000000100000000000000FE", "0000000100000000000000FF", "000000010000000100000000",
                "000000020000000100000000", "000000020000000100000002"}
-    assert status.holes(present, "0000000100000000000000FE", "000000020000000100000002", MiB16) == \
+    assert wal.holes(present, "0000000100000000000000FE", "000000020000000100000002", MiB16) == \
         ["000000020000000100000001"]
-    assert status.holes(present - {"0000000100000000000000FF"}, "0000000100000000000000FE",
+    assert wal.holes(present - {"0000000100000000000000FF"}, "0000000100000000000000FE",
                         "000000010000000100000000", MiB16) == ["0000000100000000000000FF"]
-    assert status.holes(present, "0000000100000000000000FE", "000000010000000100000000", MiB16) == []
+    assert wal.holes(present, "0000000100000000000000FE", "000000010000000100000000", MiB16) == []
 
 
 @pytest.mark.parametrize("text, size", [("8GiB", 8 * 1024 ** 3), ("64MiB", 64 * 1024 ** 2), ("512MB", 512 * 1024 ** 2),
                                         ("1024", 1024), ("4gb", 4 * 1024 ** 3), ("2T", 2 * 1024 ** 4),
                                         (None, None), ("lots", None)])
 def test_sizes_as_pgbackrest_reads_them(text: str | None, size: int | None) -> None:
-    assert status.size_bytes(text) == size
+    assert published.size_bytes(text) == size
 
 
 def test_state_files_written_at_once_by_several_runs_stay_whole(tmp_path: Path) -> None:
@@ -74,9 +61,9 @@ def test_state_files_written_at_once_by_several_runs_stay_whole(tmp_path: Path) 
     import os
 
     path = str(tmp_path / "backup-status-outage.json")
-    status.STATE_DIR = str(tmp_path)
+    settings = Settings.from_environ({"BACKUP_STATE_DIR": str(tmp_path)})
     context = multiprocessing.get_context("fork")
-    writers = [context.Process(target=_write_many, args=(path, n)) for n in range(4)]
+    writers = [context.Process(target=_write_many, args=(settings, n)) for n in range(4)]
     for writer in writers:
         writer.start()
     reads = torn = 0
@@ -94,6 +81,7 @@ def test_state_files_written_at_once_by_several_runs_stay_whole(tmp_path: Path) 
     assert sorted(os.listdir(tmp_path)) == ["backup-status-outage.json"]  # no temporary left behind
 
 
-def _write_many(path: str, writer: int) -> None:
+def _write_many(settings: Settings, writer: int) -> None:
     for i in range(300):
-        status.save_state(path, {"since": writer * 1000 + i, "padding": "x" * (4096 * (1 + i % 8))})
+        state.save(settings, "backup-status-outage.json",
+                   {"since": writer * 1000 + i, "padding": "x" * (4096 * (1 + i % 8))})

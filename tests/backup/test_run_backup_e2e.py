@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from .cluster import Deployment
+from tests.deploy.cluster import Deployment
 from .webhook import Post, Receiver
 
 pytestmark = pytest.mark.e2e

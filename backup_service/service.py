@@ -1,0 +1,62 @@
+"""The backup service itself (the container's main process): exits 0 at once when the published
+status.json says backups are disabled; otherwise creates the stanza (retrying while PostgreSQL
+starts, for BACKUP_STARTUP_TIMEOUT seconds), checks it, and runs the scheduler over the published
+crontab with the minute task below."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from datetime import datetime
+
+from backup_service import pgbackrest, published, repository_change
+from backup_service.exit_codes import ExitCode
+from backup_service.log import log
+from backup_service.scheduler import Scheduler
+from backup_service.settings import Settings
+from backup_service.status import watch
+
+
+def every_minute(settings: Settings, epoch: float) -> None:
+    """Before the due jobs, every minute: a repository changed on purpose gets its stanza and a
+    full backup (retried each minute until it succeeds); every BACKUP_WATCH_MINUTES minutes (0:
+    never) the watch posts state changes and takes a full backup when WAL is missing."""
+    now = dataclasses.replace(settings, now=epoch)
+    try:
+        if repository_change.handle(now) != 0:
+            log("repository-change failed; retrying next minute")
+    except (OSError, ValueError, published.NotPublished) as exc:
+        log(f"repository-change failed ({exc}); retrying next minute")
+    every = settings.watch_minutes
+    if every > 0 and int(epoch // 60) % every == 0:
+        try:
+            watch.watch(now)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log(f"the watch failed ({type(exc).__name__}: {exc}); next time")
+
+
+def wait_for_stanza(settings: Settings, stanza: str) -> bool:
+    deadline = time.monotonic() + settings.startup_timeout
+    while pgbackrest.run(settings, f"--stanza={stanza}", "stanza-create") != 0:
+        if time.monotonic() >= deadline:
+            log(f"could not create stanza {stanza} within {settings.startup_timeout:g}s")
+            return False
+        log("PostgreSQL or the repository is not ready; retrying")
+        time.sleep(settings.retry_interval)
+    return True
+
+
+def serve(settings: Settings) -> int:
+    if published.field(settings, "backups_enabled") is not True:
+        log(f"backups are disabled in {settings.config_dir}/status.json: nothing to run")
+        return ExitCode.OK
+    stanza = str(published.field(settings, "stanza"))
+    if not wait_for_stanza(settings, stanza):
+        return ExitCode.FAILURE
+    if pgbackrest.run(settings, f"--stanza={stanza}", "check") != 0:
+        log("WARNING: pgbackrest check failed (is WAL archiving working?); scheduling anyway")
+    scheduler = Scheduler(published.crontab_path(settings))
+    if settings.scheduler_once:
+        return scheduler.once(datetime.now())
+    scheduler.serve(lambda epoch: every_minute(settings, epoch))
+    return ExitCode.OK
