@@ -11,7 +11,7 @@ from datetime import datetime
 
 from backup_service import pgbackrest, published, repository_change
 from backup_service.exit_codes import ExitCode
-from backup_service.log import log
+from backup_service.log import log, set_program
 from backup_service.scheduler import Scheduler
 from backup_service.settings import Settings
 from backup_service.status import watch
@@ -56,6 +56,7 @@ def serve(settings: Settings) -> int:
     if pgbackrest.run(settings, f"--stanza={stanza}", "check") != 0:
         log("WARNING: pgbackrest check failed (is WAL archiving working?); scheduling anyway")
     scheduler = Scheduler(published.crontab_path(settings))
+    set_program("scheduler")  # from here the log lines are the scheduler's, as users grep them
     if settings.scheduler_once:
         return scheduler.once(datetime.now())
     scheduler.serve(lambda epoch: every_minute(settings, epoch))

@@ -85,3 +85,42 @@ def test_the_service_fires_at_once_and_stops_on_term(tmp_path: pathlib.Path) -> 
         process.wait()
     assert process.stderr is not None
     assert "stopping" in process.stderr.read()
+
+
+def test_the_service_stops_on_int_too(tmp_path: pathlib.Path) -> None:
+    """docker stop sends SIGINT (the postgres image's stop signal): 130, at once."""
+    (tmp_path / "crontab").write_text("* * * * * sleep 300\n")
+    process = subprocess.Popen([SCHEDULER, str(tmp_path / "crontab")], env={"PATH": "/usr/bin:/bin"},
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stderr is not None
+        assert "scheduler: running" in process.stderr.readline()
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) == 130
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_a_job_still_running_is_not_started_again(tmp_path: pathlib.Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from datetime import datetime, timedelta
+
+    from backup_service.scheduler import Scheduler
+
+    (tmp_path / "crontab").write_text(f"* * * * * sleep 30\n* * * * * echo quick >>{tmp_path}/quick\n")
+    scheduler = Scheduler(str(tmp_path / "crontab"))
+    minute = datetime(2024, 1, 1, 2, 0)
+    first = scheduler.start_due(minute)
+    try:
+        assert len(first) == 2
+        first[1].wait(timeout=10)
+        again = scheduler.start_due(minute + timedelta(minutes=1))
+        assert [p.args for p in again] == [["/bin/sh", "-c", f"echo quick >>{tmp_path}/quick"]]
+        again[0].wait(timeout=10)
+        assert "still running, not started again: sleep 30" in capsys.readouterr().err
+        assert (tmp_path / "quick").read_text() == "quick\nquick\n"
+    finally:
+        for process in first:
+            process.kill()
+            process.wait()
