@@ -1,5 +1,5 @@
 """The backup service's commands, one table: the names users and the guide type (backup-status,
-run-backup, restore, pgbackrest-stanza), the service itself, and the parts it runs (scheduler,
+run-backup, restore, restore-drill, pgbackrest-stanza), the service itself, and the parts it runs (scheduler,
 on-minute, repository-change). One launcher (bin/backup-service) runs them, by the name it was
 called as (a link in the image's PATH) or by its first argument.
 
@@ -16,6 +16,8 @@ from collections.abc import Callable
 from datetime import datetime
 
 from backup_service import backup, pgbackrest, published, repository_change, restore, service
+from backup_service.drill import result as drill_result
+from backup_service.drill import run as drill_run
 from backup_service.exit_codes import ExitCode, Status
 from backup_service.log import log, set_program
 from backup_service.scheduler import Scheduler
@@ -50,6 +52,26 @@ def backup_status(settings: Settings, args: list[str]) -> int:
         return Status.OK if points["backups"] else Status.CRITICAL
     print(formats.REPORTERS[options.format](report))
     return report.status
+
+
+def restore_drill(settings: Settings, args: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="restore-drill", description=(
+        "Restore a backup into scratch space, recover it, check it, measure RTO and RPO, and remove "
+        "it. Exit codes as backup-status: 0 passed, 1 WARNING (e.g. RTO over target, or skipped for "
+        "lack of scratch space), 2 CRITICAL (failed), 3 UNKNOWN (no backup yet, or a drill already "
+        "running)."))
+    parser.add_argument("--format", choices=sorted(drill_result.REPORTERS), default="text")
+    parser.add_argument("--sql", default=None, help="the probe: SQL run on POSTGRES_DB in the restored "
+                        "cluster, passing when the first column of the first row is true (default: BACKUP_DRILL_SQL)")
+    parser.add_argument("--set", dest="backup_set", default=None, help="restore this backup set (a label) instead "
+                        "of the newest, recovered to its end")
+    parser.add_argument("--target", default=None, help="recover to this time instead of the end of the archive")
+    options = parser.parse_args(args)
+    request = drill_run.Request(sql=options.sql if options.sql is not None else (settings.drill_sql or None),
+                                backup_set=options.backup_set, target=options.target)
+    result = drill_run.drill(settings, request)
+    print(drill_result.REPORTERS[options.format](result))
+    return result.status
 
 
 def run_backup(settings: Settings, args: list[str]) -> int:
@@ -105,6 +127,7 @@ def serve(settings: Settings, args: list[str]) -> int:
 COMMANDS: dict[str, Callable[[Settings, list[str]], int]] = {
     "backup-status": backup_status,
     "run-backup": run_backup,
+    "restore-drill": restore_drill,
     "restore": restore_command,
     "pgbackrest-stanza": pgbackrest_stanza,
     "backup-service": serve,

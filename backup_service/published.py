@@ -72,16 +72,27 @@ def crontab_path(settings: Settings) -> str:
     return os.path.join(settings.config_dir, "crontab")
 
 
-_BACKUP_LINE = re.compile(r"^\s*(@\w+|\S+\s+\S+\s+\S+\s+\S+\s+\S+)\s+run-backup\s+(full|diff|incr)\b")
+_SCHEDULE = r"^\s*(@\w+|\S+\s+\S+\s+\S+\s+\S+\s+\S+)\s+"
+_BACKUP_LINE = re.compile(_SCHEDULE + r"run-backup\s+(full|diff|incr)\b")
+_DRILL_LINE = re.compile(_SCHEDULE + r"(restore-drill)\b")
 
 
 def backup_schedules(settings: Settings) -> dict[str, tuple[str, cron.Schedule]]:
     """backup type -> its schedule as written and as parsed, from the published crontab."""
+    return _schedules(settings, _BACKUP_LINE)
+
+
+def drill_schedule(settings: Settings) -> tuple[str, cron.Schedule] | None:
+    """The restore drill's schedule in the published crontab, if it has one."""
+    return _schedules(settings, _DRILL_LINE).get("restore-drill")
+
+
+def _schedules(settings: Settings, pattern: re.Pattern[str]) -> dict[str, tuple[str, cron.Schedule]]:
     found = {}
     try:
         with open(crontab_path(settings), encoding="utf-8") as handle:
             for line in handle:
-                match = _BACKUP_LINE.match(line)
+                match = pattern.match(line)
                 if match:
                     written = " ".join(match[1].split())
                     try:

@@ -1,5 +1,6 @@
 """The backup service itself (the container's main process): exits 0 at once when the published
-status.json says backups are disabled; otherwise creates the stanza (retrying while PostgreSQL
+status.json says backups are disabled; otherwise removes what a killed restore drill left, creates
+the stanza (retrying while PostgreSQL
 starts, for BACKUP_STARTUP_TIMEOUT seconds), checks it, and runs the scheduler over the published
 crontab with the minute task below."""
 
@@ -10,6 +11,7 @@ import time
 from datetime import datetime
 
 from backup_service import pgbackrest, published, repository_change
+from backup_service.drill.run import clean_leftover
 from backup_service.exit_codes import ExitCode
 from backup_service.log import log, set_program
 from backup_service.scheduler import Scheduler
@@ -51,6 +53,7 @@ def serve(settings: Settings) -> int:
         log(f"backups are disabled in {settings.config_dir}/status.json: nothing to run")
         return ExitCode.OK
     stanza = str(published.field(settings, "stanza"))
+    clean_leftover(settings)
     if not wait_for_stanza(settings, stanza):
         return ExitCode.FAILURE
     if pgbackrest.run(settings, f"--stanza={stanza}", "check") != 0:

@@ -11,6 +11,7 @@ from setup_service import catalogue, namespace
 
 PGDATA_DEFAULT = catalogue.STANZA_DEFAULTS["pg-path"]
 LOG_PATH_DEFAULT = "/var/log/pgbackrest"  # the shared log volume; also where state is kept
+DRILL_SCRATCH_DEFAULT = "/var/lib/restore-drill"  # the restore-drill volume in compose
 
 
 def _default(name: str) -> float:
@@ -30,6 +31,14 @@ def _number(environ: Mapping[str, str], name: str, default: float) -> float:
 
 def _catalogue_number(environ: Mapping[str, str], name: str) -> float:
     return _number(environ, name, _default(name))
+
+
+def _optional_number(environ: Mapping[str, str], name: str) -> float | None:
+    """A number, or None when unset, empty or malformed (the setting is off)."""
+    try:
+        return float(environ.get(name, ""))
+    except ValueError:
+        return None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,6 +61,12 @@ class Settings:
     now: float  # BACKUP_STATUS_NOW (tests move the clock), else the time the command started
     scheduler_now: str  # SCHEDULER_NOW: an ISO time the scheduler's once-mode uses (tests)
     scheduler_once: bool
+    drill_scratch: str  # BACKUP_DRILL_SCRATCH: where a drill restores (a volume of its own)
+    drill_timeout: float
+    drill_sql: str  # the probe of scheduled drills
+    drill_rto_target: float | None
+    postgres_db: str  # the database the probe runs on
+    metrics_port: int | None
     environ: Mapping[str, str]  # what redaction looks through, and what jobs inherit
 
     @classmethod
@@ -75,5 +90,11 @@ class Settings:
             now=_number(environ, "BACKUP_STATUS_NOW", 0) or time.time(),
             scheduler_now=environ.get("SCHEDULER_NOW", ""),
             scheduler_once=environ.get("SCHEDULER_ONCE", "0") == "1",
+            drill_scratch=environ.get("BACKUP_DRILL_SCRATCH") or DRILL_SCRATCH_DEFAULT,
+            drill_timeout=_catalogue_number(environ, "BACKUP_DRILL_TIMEOUT"),
+            drill_sql=environ.get("BACKUP_DRILL_SQL", ""),
+            drill_rto_target=_optional_number(environ, "BACKUP_DRILL_RTO_TARGET"),
+            postgres_db=environ.get("POSTGRES_DB") or str(catalogue.BY_NAME["POSTGRES_DB"].default),
+            metrics_port=int(port) if (port := _optional_number(environ, "BACKUP_METRICS_PORT")) else None,
             environ=dict(environ),
         )

@@ -154,6 +154,22 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("BACKUP_STATUS_TIMEOUT", "Seconds each repository has to answer.", "10",
              default="10", pattern=r"^[1-9][0-9]*$", used_by="backup-status",
              form="a whole number of seconds, at least 1"),
+    Variable("BACKUP_SCHEDULE_DRILL", "Cron schedule of the restore drill (restore-drill: the newest "
+             "backup restored into scratch space and checked); empty turns it off.", "0 5 1 * *",
+             default="0 5 1 * *", pattern=r"^$|" + _CRON, used_by="scheduler",
+             form="a cron expression such as 0 5 1 * *, or empty"),
+    Variable("BACKUP_DRILL_TIMEOUT", "Seconds a restore drill may take before it is stopped, "
+             "cleaned up and reported CRITICAL.", "3600", default="3600", pattern=r"^[1-9][0-9]*$",
+             used_by="restore-drill", form="a whole number of seconds, at least 1"),
+    Variable("BACKUP_DRILL_RTO_TARGET", "Seconds: a restore drill whose RTO exceeds it is WARNING "
+             "(optional).", "1800", pattern=r"^[1-9][0-9]*$", used_by="restore-drill",
+             form="a whole number of seconds, at least 1"),
+    Variable("BACKUP_DRILL_SQL", "The probe of scheduled restore drills: SQL run on POSTGRES_DB in "
+             "the restored cluster, passing when the first column of the first row is true "
+             "(optional).", "SELECT count(*) > 0 FROM pg_class", used_by="restore-drill"),
+    Variable("BACKUP_METRICS_PORT", "Port the backup service serves backup-status's Prometheus "
+             "text on, at /metrics (refreshed every BACKUP_WATCH_MINUTES; optional).", "9854",
+             pattern=r"^[0-9]{1,5}$", used_by="backup-status", form="a port number such as 9854"),
     Variable("DATABASE_URL", "Application database URL (a hosted database keeps its own "
              "backups).", "postgresql://user:password@db.example.com:5432/dbname", secret=True,
              pattern=r"^postgres(ql)?://\S+$", used_by="compose", form='a postgresql:// (or postgres://) URL'),

@@ -131,13 +131,14 @@ def _read_secret_file(path: str) -> str:
 
 
 def resolve_files(settings: dict[str, Setting]) -> tuple[dict[str, Setting], list[Problem]]:
-    """Replace NAME_FILE by NAME with the file's content; empty values count as unset."""
+    """Replace NAME_FILE by NAME with the file's content; empty values count as unset (but for
+    namespace.EMPTY_IS_A_VALUE: an empty drill schedule turns drills off)."""
     resolved: dict[str, Setting] = {}
     problems: list[Problem] = []
     for name, setting in settings.items():
         target = file_target(name)
         if target is None:
-            if setting.value != "":
+            if setting.value != "" or name in namespace.EMPTY_IS_A_VALUE:
                 resolved.setdefault(name, setting)
             continue
         if setting.value == "":

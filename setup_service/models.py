@@ -44,3 +44,4 @@ class SetupConfig(_Frozen):
     repositories: list[Repository]
     files: list[PublishedFile]
     schedules: dict[BackupType, str]
+    drill_schedule: str | None = None  # restore-drill's; None: no scheduled drill

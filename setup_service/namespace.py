@@ -9,6 +9,8 @@ OWNED_PREFIXES = ("AWS_", "AZURE_", "GCS_", "BACKUP_", "SETUP_")
 OWNED_NAMES = ("DATABASE_URL", "POSTGRES_PASSWORD", "POSTGRES_PASSWORD_FILE",
                "POSTGRES_HOST_AUTH_METHOD", "POSTGRES_DB", "POSTGRES_PORT")
 FILE_SUFFIX = "_FILE"
+# Variables whose empty value means something (off) rather than "unset, take the default".
+EMPTY_IS_A_VALUE = ("BACKUP_SCHEDULE_DRILL",)
 # The cloud SDKs' own variables, often set on CI runners and hosts: not the job's, not typos.
 SDK_NAMES = ("AWS_CA_BUNDLE", "AWS_PROFILE", "AWS_DEFAULT_REGION", "AWS_DEFAULT_PROFILE",
              "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_DEFAULT_OUTPUT", "AWS_PAGER",

@@ -61,6 +61,7 @@ def render(config: SetupConfig) -> dict[str, RenderedFile]:
         "repositories": config.repositories,
         "schedules": sorted(config.schedules.items(), key=lambda kv: ("full", "diff", "incr").index(kv[0])),
         "archive_command": archive_command(config),
+        "drill_schedule": config.drill_schedule,
     }
     files = {path: RenderedFile(env.get_template(name).render(context).encode(), path in SECRET_FILES)
              for path, name in TEMPLATES.items()}

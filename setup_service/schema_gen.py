@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from setup_service import catalogue, option_table
+from setup_service import catalogue, namespace, option_table
 from setup_service.resources import schemas_dir
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -34,6 +34,8 @@ TYPE_PATTERNS = {
 
 def _variable_schema(variable: catalogue.Variable) -> dict[str, Any]:
     schema: dict[str, Any] = {"type": "string", "minLength": 1, "description": variable.summary}
+    if variable.name in namespace.EMPTY_IS_A_VALUE:
+        del schema["minLength"]  # empty means off
     if variable.pattern:
         schema["pattern"] = variable.pattern
     if variable.enum:

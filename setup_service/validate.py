@@ -119,6 +119,23 @@ def _schedules(collector: Collector, enabled: bool) -> dict[str, str]:
     return schedules
 
 
+def _drill_schedule(collector: Collector) -> str | None:
+    """BACKUP_SCHEDULE_DRILL: unset is the catalogue's monthly default, empty turns drills off."""
+    name = "BACKUP_SCHEDULE_DRILL"
+    text = collector.value(name)
+    if text is None:
+        text = catalogue.BY_NAME[name].default
+    if not text or not text.strip() or name in collector.failed:
+        return None
+    try:
+        return cron.parse(text).text
+    except cron.CronError as exc:
+        collector.add(name, f"is not a valid cron expression: {exc}",
+                      "use five fields: minute hour day-of-month month day-of-week, e.g. 0 5 1 * *, "
+                      "or leave it empty to schedule no drill", "format")
+        return None
+
+
 def _limits(collector: Collector) -> None:
     pairs = (("BACKUP_MEMORY_LIMIT", "BACKUP_MEMORY_RESERVATION", rules.compose_bytes),
              ("BACKUP_CPU_LIMIT", "BACKUP_CPU_RESERVATION", rules.cpus))
@@ -193,6 +210,7 @@ def validate(settings: dict[str, Setting], *, mount_path: str, read_file: ReadFi
     assignments = _off_type_warnings(collector, assignments, repo_type, enabled)
     assignments = [a for a in assignments if a.variable not in collector.failed]
     schedules = _schedules(collector, enabled)
+    drill_schedule = _drill_schedule(collector)
     _limits(collector)
     _deployment(collector)
     stanza = collector.value("PGBACKREST_STANZA") or catalogue.DEFAULT_STANZA
@@ -208,5 +226,6 @@ def validate(settings: dict[str, Setting], *, mount_path: str, read_file: ReadFi
 
     config = SetupConfig.model_validate(dict(
         stanza=stanza, backups_enabled=enabled, repo_type=repo_type if enabled else "none",
-        mount_path=mount_path, schedules=schedules if enabled else {}, **built))
+        mount_path=mount_path, schedules=schedules if enabled else {},
+        drill_schedule=drill_schedule if enabled else None, **built))
     return Outcome(config, collector.problems)

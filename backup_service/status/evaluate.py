@@ -13,7 +13,8 @@ from backup_service import pgbackrest, published, wal
 from backup_service.exit_codes import Status
 from backup_service.settings import Settings
 from backup_service.status import restore_points as points
-from backup_service.status.checks import archiving, backup_age, continuity, outage, queue, repository
+from backup_service.status.checks import (archiving, backup_age, continuity, outage, queue, repository,
+                                          restore_drill)
 from backup_service.status.report import Check, Report
 
 
@@ -52,6 +53,12 @@ def evaluate(settings: Settings) -> Report:
     if away_since is None:  # the backups are not known while the repository is away
         report.checks += backup_age.check(settings, published.backup_schedules(settings), backups,
                                           bool(info), listing.created if listing else None)
+
+    drills = restore_drill.read(settings)
+    report.restore_drill = restore_drill.summary(settings, drills.get("last"))
+    report.drill_last_success = restore_drill.last_passed_epoch(drills)
+    report.checks += restore_drill.check(settings, drills, published.drill_schedule(settings),
+                                         backups[0]["timestamp"]["stop"] if backups else None)
 
     archiver = archiving.read(settings)
     if archiver is None:

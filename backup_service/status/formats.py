@@ -57,6 +57,16 @@ def prometheus(report: Report) -> str:
            [(only, gap.get("missing_segments"))])
     metric("repository_reachable", "1 when the repository answered.",
            [(f'{{stanza="{stanza}",repo="{r["key"]}"}}', int(r["reachable"])) for r in report.repositories])
+    drill = report.restore_drill
+    levels = {"ok": 0, "warning": 1, "critical": 2, "unknown": 3}
+    metric("restore_drill_status", "The last restore drill: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.",
+           [(only, levels.get(drill.get("status") or "", None))])
+    metric("restore_drill_last_success_timestamp_seconds", "When the last restore drill that passed finished.",
+           [(only, report.drill_last_success)])
+    metric("restore_drill_rto_seconds", "The last restore drill's RTO: from its start to a recovered, checked "
+           "cluster that accepts queries.", [(only, drill.get("rto_seconds"))])
+    metric("restore_drill_rpo_seconds", "The last restore drill's RPO: its start minus the last commit the "
+           "restored cluster holds (an upper bound).", [(only, drill.get("rpo_seconds"))])
     return "\n".join(out)
 
 

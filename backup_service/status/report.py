@@ -12,6 +12,8 @@ from backup_service.exit_codes import Status
 ARCHIVE_FIELDS = ("last_archived_wal", "last_archived_age_seconds", "failed_count",
                   "last_failed_wal", "queue_bytes", "queue_max_bytes", "free_bytes",
                   "wal_bytes_per_hour", "safe_outage_hours", "gap")
+# The last restore drill's fields in every report: null before the first drill.
+DRILL_FIELDS = ("status", "finished", "age_seconds", "backup_label", "rto_seconds", "rpo_seconds")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,6 +35,9 @@ class Report:
         default_factory=lambda: {key: None for key in ARCHIVE_FIELDS})
     repositories: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     restore_points: dict[str, Any] | None = None
+    restore_drill: dict[str, Any] = dataclasses.field(
+        default_factory=lambda: {key: None for key in DRILL_FIELDS})
+    drill_last_success: float | None = None  # epoch seconds, for the Prometheus gauge
 
     @property
     def status(self) -> Status:
@@ -47,7 +52,7 @@ class Report:
         document: dict[str, Any] = {
             "status": self.status.name, "checks": [c.to_json() for c in self.checks],
             "last_backup": self.last_backup, "archive": self.archive,
-            "repositories": self.repositories}
+            "repositories": self.repositories, "restore_drill": self.restore_drill}
         if self.stanza is not None:
             document["stanza"] = self.stanza
         if self.restore_points is not None:

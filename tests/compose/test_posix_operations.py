@@ -56,8 +56,8 @@ def test_backup_status_restore_points_and_the_healthcheck(posix: Deployment) -> 
     assert text.startswith("BACKUP OK: backups and archive are good"), text
     report = json.loads(posix.make("-s", "backup-status", "FORMAT=json").stdout)
     assert report["status"] == "OK" and report["last_backup"]["full"]["label"] == found["full"]
-    assert {c["name"] for c in report["checks"]} == {"repository", "backup-age", "archiving", "continuity",
-                                                      "queue", "outage"}
+    assert {c["name"] for c in report["checks"]} == {"repository", "backup-age", "restore-drill", "archiving",
+                                                      "continuity", "queue", "outage"}
     exposition = posix.make("-s", "backup-status", "FORMAT=prometheus").stdout
     from prometheus_client.parser import text_string_to_metric_families
 

@@ -89,6 +89,7 @@ class Deployment:
             # A full backup fires at once; the others never get in its way.
             "BACKUP_SCHEDULE_FULL": "* * * * *",
             "BACKUP_SCHEDULE_DIFF": "0 0 1 1 *",
+            "BACKUP_SCHEDULE_DRILL": "0 0 31 2 *",  # never: February has no 31st (drills run on demand)
             "BACKUP_RETENTION_FULL": "2",
         }
 
@@ -149,9 +150,9 @@ class Deployment:
 
     # -- the cluster -------------------------------------------------------------------------
 
-    def initdb(self) -> None:
+    def initdb(self, *options: str) -> None:
         self.check([str(PG_BINDIR / "initdb"), "--no-sync", "-U", "postgres", "--auth=trust",
-                    "-E", "UTF8", "-D", str(self.data)])
+                    "-E", "UTF8", "-D", str(self.data), *options])
         with (self.data / "postgresql.conf").open("a") as conf:
             conf.write(f"port = {self.port}\nlisten_addresses = '127.0.0.1'\n"
                        f"unix_socket_directories = '{self.socket_dir}'\nfsync = off\n")

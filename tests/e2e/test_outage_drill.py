@@ -38,7 +38,7 @@ from tests.e2e.test_backup_restore import (Deploy, Deployment, deploy, fingerpri
 
 pytestmark = pytest.mark.e2e
 
-STATUS = Path(__file__).resolve().parents[2] / "docker" / "backup" / "backup-status"
+STATUS = Path(__file__).resolve().parents[2] / "bin" / "backup" / "backup-status"
 OUTAGE_SECONDS = 90
 CRITICAL_AFTER = 60  # BACKUP_STATUS_CRITICAL_AFTER for the drill: CRITICAL within the outage
 WEEKLY = {"BACKUP_SCHEDULE_FULL": "0 2 * * 0", "BACKUP_SCHEDULE_DIFF": "0 2 * * 1-6"}

@@ -64,7 +64,7 @@ def test_pattern_enum_and_examples_agree(variable: catalogue.Variable) -> None:
 def test_repo_type_lists_are_repo_types(variable: catalogue.Variable) -> None:
     assert set(variable.repo_types) <= set(catalogue.STORAGE_TYPES)
     assert set(variable.required_for) <= set(variable.repo_types)
-    assert variable.used_by in ("setup", "pgbackrest", "scheduler", "backup-status", "compose", "cli")
+    assert variable.used_by in ("setup", "pgbackrest", "scheduler", "backup-status", "restore-drill", "compose", "cli")
 
 
 def test_type_variable() -> None:
@@ -86,3 +86,16 @@ def test_production_defaults_are_valid_option_values() -> None:
     table = option_table.options()
     for name, value in {**catalogue.PRODUCTION_DEFAULTS, **catalogue.STANZA_DEFAULTS}.items():
         values.normalise(table[name], value, {}, secret=False)  # raises when invalid
+
+
+def test_variables_whose_empty_value_is_a_value() -> None:
+    """An empty value counts as unset, except for these (an empty drill schedule turns drills
+    off): each is in the catalogue, and its pattern takes the empty value."""
+    import re
+
+    from setup_service import namespace
+
+    for name in namespace.EMPTY_IS_A_VALUE:
+        variable = catalogue.BY_NAME[name]
+        assert variable.pattern and re.match(variable.pattern, ""), name
+        assert variable.default, name  # unset takes the default, empty turns it off

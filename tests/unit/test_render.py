@@ -25,7 +25,9 @@ def _settings(text: str) -> dict[str, str]:
 
 
 def _cron(text: str) -> list[tuple[str, str]]:
-    lines = [line.rsplit(" run-backup ", 1) for line in text.splitlines() if line and not line.startswith("#")]
+    """(schedule, backup type) of each line; the restore drill's as (schedule, "drill")."""
+    lines = [line.rsplit(" run-backup ", 1) if " run-backup " in line else [line.removesuffix(" restore-drill"), "drill"]
+             for line in text.splitlines() if line and not line.startswith("#")]
     return [(schedule, kind) for schedule, kind in lines]
 
 
@@ -96,7 +98,14 @@ def test_archive_settings_when_backups_are_enabled() -> None:
 def test_crontab_lines() -> None:
     files = _files({**POSIX, "BACKUP_SCHEDULE_INCR": "0 */6 * * *"})
     assert _cron(files["crontab"].content.decode()) == [
-        ("0 2 * * 0", "full"), ("0 2 * * 1-6", "diff"), ("0 */6 * * *", "incr")]
+        ("0 2 * * 0", "full"), ("0 2 * * 1-6", "diff"), ("0 */6 * * *", "incr"), ("0 5 1 * *", "drill")]
+
+
+def test_the_restore_drill_is_monthly_by_default_and_an_empty_schedule_turns_it_off() -> None:
+    assert _cron(_files({**POSIX, "BACKUP_SCHEDULE_DRILL": "30 4 * * 6"})["crontab"].content.decode())[-1] == \
+        ("30 4 * * 6", "drill")
+    assert [kind for _, kind in _cron(_files({**POSIX, "BACKUP_SCHEDULE_DRILL": ""})["crontab"].content.decode())] \
+        == ["full", "diff"]
 
 
 def test_encrypted_repository_is_marked() -> None:
