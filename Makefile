@@ -5,7 +5,7 @@ COMPOSE ?= docker compose
 BACKUP_CONTAINER ?= salespider-backup
 POSTGRES_CONTAINER ?= salespider-postgres
 
-.PHONY: deploy backup backup-info backup-check backup-status restore-points restore-xid \
+.PHONY: deploy backup backup-info backup-check backup-status restore-points restore-drill restore-xid \
 	restore-latest restore-backup restore-pitr \
 	validate config
 
@@ -32,6 +32,14 @@ backup-status:
 # The backups with their time ranges, and the span point-in-time recovery can reach.
 restore-points:
 	docker exec $(BACKUP_CONTAINER) backup-status --restore-points --format $(FORMAT)
+
+# Do the backups restore? The newest backup restored into the restore-drill volume, recovered,
+# checked and removed; production is only read. FORMAT=text|json, SQL= a probe (passes when the
+# first column of the first row is true; default BACKUP_DRILL_SQL). Exit codes as backup-status.
+# SQL reaches the container through the environment (docker exec -e), so its quotes stay as typed.
+restore-drill: export BACKUP_DRILL_SQL = $(SQL)
+restore-drill:
+	docker exec $(if $(SQL),-e BACKUP_DRILL_SQL) $(BACKUP_CONTAINER) restore-drill --format $(FORMAT)
 
 # restore ARGS: the restore script's arguments (latest | set LABEL | time TARGET | xid XID).
 define restore

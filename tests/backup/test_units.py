@@ -4,6 +4,7 @@ webhook poster with the one redaction."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from datetime import datetime
@@ -157,3 +158,30 @@ def test_the_poster_retries_a_server_error_twice_and_never_logs_the_url(
 
 def test_no_url_posts_nothing(tmp_path: Path) -> None:
     assert webhook.post(_settings(tmp_path, ""), {"event": "x"}, "x") is False
+
+
+def test_the_scrape_endpoint_serves_the_last_refresh_and_runs_nothing(tmp_path: Path) -> None:
+    import urllib.error
+    import urllib.request
+
+    from backup_service import metrics
+
+    recorder = tmp_path / "pgbackrest"
+    recorder.write_text(f"#!/bin/sh\necho called >>{tmp_path}/calls\n")
+    recorder.chmod(0o755)
+    settings = Settings.from_environ({"BACKUP_STATE_DIR": str(tmp_path), "PGBR_BIN": str(recorder),
+                                      "BACKUP_METRICS_PORT": "1"})
+    server = metrics.serve(dataclasses.replace(settings, metrics_port=0))
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        with pytest.raises(urllib.error.HTTPError) as before:
+            urllib.request.urlopen(url + "/metrics", timeout=5)
+        assert before.value.code == 503
+        metrics.refresh(settings, _report(repository=Status.OK))
+        with urllib.request.urlopen(url + "/metrics", timeout=5) as answer:
+            body = answer.read().decode()
+            assert answer.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+        assert 'pgbackrest_status{stanza="s"} 0' in body
+    finally:
+        server.shutdown()
+    assert not (tmp_path / "calls").exists()

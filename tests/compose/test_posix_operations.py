@@ -12,8 +12,10 @@ from typing import Iterator
 
 import pytest
 
+from tests.backup.test_backup_status_e2e import _shape
+
 from .conftest import fresh_deployment
-from .deployment import BACKUP, POSTGRES, Deployment
+from .deployment import BACKUP, POSTGRES, REPO, Deployment
 
 pytestmark = pytest.mark.compose
 
@@ -77,6 +79,26 @@ def test_backup_status_restore_points_and_the_healthcheck(posix: Deployment) -> 
     assert stale["status"] == "CRITICAL" and {c["name"]: c["status"] for c in stale["checks"]}["backup-age"] \
         == "CRITICAL", stale
     assert (posix.healthcheck(BACKUP), posix.healthcheck(BACKUP, *later)) == (0, 1)
+
+
+def test_make_restore_drill_passes_and_leaves_production_alone(posix: Deployment) -> None:
+    """`make restore-drill` (README, "Do the backups restore?"): the newest backup restored in the
+    restore-drill volume, recovered past a transaction archived after it, checked, and removed; the
+    PostgreSQL container not restarted, and the text output has README's lines."""
+    posix.psql("CREATE TABLE probe (v text); INSERT INTO probe VALUES ('after-backup')")
+    posix.switch_wal_and_wait_archived()
+    started = (posix.state(POSTGRES).started_at, posix.psql("SELECT pg_postmaster_start_time()"))
+    result = posix.make("-s", "restore-drill", "SQL=SELECT count(*) = 1 FROM probe WHERE v = 'after-backup'")
+    text = result.stdout
+    assert text.startswith("RESTORE DRILL OK: backup ") and "probe: the probe on salespider returned 't'" in text, text
+    shown = (REPO / "README.md").read_text().split("$ make restore-drill SQL=", 1)[1].split("```", 1)[0]
+    assert _shape(shown.split("\n", 1)[1]) == _shape(text), (shown, text)
+    assert (posix.state(POSTGRES).started_at, posix.psql("SELECT pg_postmaster_start_time()")) == started
+    assert posix.compose("exec", "-T", "backup", "ls", "-A", "/var/lib/restore-drill").stdout == ""
+    posix.compose("exec", "-T", "backup", "sh", "-c", "! find /var/lib/pgbackrest/archive -name '*.history' | grep .")
+    report = json.loads(posix.make("-s", "backup-status", "FORMAT=json").stdout)
+    assert {c["name"]: c["status"] for c in report["checks"]}["restore-drill"] == "OK", report
+    assert posix.healthcheck(BACKUP) == 0
 
 
 def test_restore_latest_brings_back_everything_archived(posix: Deployment) -> None:

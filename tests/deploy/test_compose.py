@@ -108,7 +108,8 @@ def test_backup_service_limits_and_lifecycle(compose: Any) -> None:
     # Only the backup service's own settings: a PGBACKREST_* variable would be read by pgBackRest
     # as an option, behind the published config.
     assert "BACKUP_WEBHOOK_URL" in environment(backup)
-    assert all(name.startswith(("BACKUP_WEBHOOK_", "BACKUP_WATCH_", "BACKUP_STATUS_")) for name in environment(backup))
+    assert all(name.startswith(("BACKUP_WEBHOOK_", "BACKUP_WATCH_", "BACKUP_STATUS_", "BACKUP_DRILL_",
+                                "BACKUP_METRICS_")) or name == "POSTGRES_DB" for name in environment(backup))
     assert environment(backup)["BACKUP_WEBHOOK_URL"] == "${BACKUP_WEBHOOK_URL:-}"
     resources = backup["deploy"]["resources"]
     assert resources == {
@@ -136,11 +137,12 @@ def test_the_backup_services_tunables_reach_it_from_env(compose: Any) -> None:
     import re
 
     source = (REPO / "backup_service" / "settings.py").read_text()
-    read = set(re.findall(r'"(BACKUP_(?:STATUS|WATCH)_[A-Z_]+)"', source)) - {"BACKUP_STATUS_NOW"}
+    read = set(re.findall(r'"(BACKUP_(?:STATUS|WATCH|DRILL|METRICS)_[A-Z_]+)"', source)) - {
+        "BACKUP_STATUS_NOW", "BACKUP_DRILL_SCRATCH"}  # a test's clock; the volume's mount point
     passed = environment(compose["services"]["backup"])
     assert read and read <= set(passed), read - set(passed)
     for name in read:
-        assert passed[name] == "${%s:-%s}" % (name, catalogue.BY_NAME[name].default)
+        assert passed[name] == "${%s:-%s}" % (name, catalogue.BY_NAME[name].default or "")
 
 
 def test_the_catalogue_states_the_compose_files_defaults() -> None:

@@ -24,6 +24,9 @@ EXPECTED = {
     ("backup-status",): ["docker exec salespider-backup backup-status --format text"],
     ("backup-status", "FORMAT=prometheus"): ["docker exec salespider-backup backup-status --format prometheus"],
     ("restore-points",): ["docker exec salespider-backup backup-status --restore-points --format text"],
+    ("restore-drill",): ["docker exec  salespider-backup restore-drill --format text"],
+    ("restore-drill", "FORMAT=json", "SQL=SELECT v = 'x' FROM t"): [
+        "docker exec -e BACKUP_DRILL_SQL salespider-backup restore-drill --format json"],
     ("restore-latest",): restore("latest"),
     ("restore-backup", "BACKUP_SET=20240101-120000F"): restore("set '20240101-120000F'"),
     ("restore-pitr", "TARGET=2024-01-01 12:00:00+00"): restore("time '2024-01-01 12:00:00+00'"),
