@@ -4,6 +4,7 @@ run-backup at once, and the webhook payloads are checked as a receiver on 127.0.
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from typing import Any
@@ -48,11 +49,20 @@ def newest_label(deployment: Deployment) -> str:
 
 def test_the_service_creates_the_stanza_and_the_schedule_fires_a_full_backup(
         deployment: Deployment, webhook: Receiver) -> None:
+    # What a restore drill killed with -9 left in its scratch space: the service removes it at start.
+    scratch = deployment.base / "drill-scratch"
+    (scratch / "data" / "base").mkdir(parents=True)
+    (scratch / "data" / "base" / "16384").write_bytes(b"left by a killed drill")
+    for path in (scratch, scratch / "data", scratch / "data" / "base", scratch / "data" / "base" / "16384"):
+        os.chown(path, deployment.user.uid, deployment.user.gid)
     # The published crontab says "* * * * * run-backup full": the first minute fires it.
     result = deployment.run(["backup-entrypoint"], {**hook_env(webhook), "SCHEDULER_ONCE": "1",
-                                                  "BACKUP_STARTUP_TIMEOUT": "60"},
+                                                  "BACKUP_STARTUP_TIMEOUT": "60",
+                                                  "BACKUP_DRILL_SCRATCH": str(scratch),
+                                                  "BACKUP_STATE_DIR": str(deployment.base / "log")},
                             timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
+    assert list(scratch.iterdir()) == [] and "removed what an earlier drill left" in result.stderr
 
     payload = only_payload(webhook.take(), deployment)
     assert payload["status"] == "success"

@@ -7,12 +7,13 @@ The posix deployment's drill is one of the guide's operations (test_posix_operat
 from __future__ import annotations
 
 import json
+import subprocess
 from typing import Any
 
 import pytest
 
 from . import s3_emulator
-from .deployment import POSTGRES, Deployment
+from .deployment import BACKUP, POSTGRES, Deployment, run
 from .test_outage import Session, deployed_on_the_emulator
 
 pytestmark = pytest.mark.compose
@@ -34,7 +35,7 @@ def drilled(deployment: Deployment, *make_args: str) -> tuple[int, dict[str, Any
 
 
 def test_the_drill_passes_on_the_object_store_and_touches_nothing(deployment: Deployment) -> None:
-    deployed_on_the_emulator(deployment, "v text")
+    deployed_on_the_emulator(deployment, "v text", BACKUP_METRICS_PORT="9854")
     deployment.psql("INSERT INTO writes VALUES ('after-backup')")
     deployment.switch_wal_and_wait_archived()
     held = Session()
@@ -60,3 +61,22 @@ def test_the_drill_passes_on_the_object_store_and_touches_nothing(deployment: De
     assert status["restore_drill"]["status"] == "ok" and status["restore_drill"]["backup_label"] == report["backup_label"]
     events = [p["payload"].get("event") for p in s3_emulator.posts(deployment)]
     assert events.count("restore-drill-passed") == 1, events  # the webhook receiver service got it once
+
+    # The scrape endpoint: the same gauges, from the last refresh (the watch runs every minute here).
+    scrape = ("import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:9854/metrics', timeout=10)"
+              ".read().decode())")
+    deployment.wait_for("the drill's gauges at /metrics", lambda: "pgbackrest_restore_drill_rto_seconds" in
+                        deployment.compose("exec", "-T", "backup", "python3", "-c", scrape).stdout, timeout=150)
+
+    # Within the backup container's limits: the scratch PostgreSQL is one of its processes.
+    slow = subprocess.Popen(["make", "-s", "restore-drill", "SQL=SELECT true FROM pg_sleep(6)"], cwd=deployment.dir,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deployment.wait_for("the scratch PostgreSQL in the backup container", lambda: "/var/lib/restore-drill/data" in
+                            run(["docker", "top", BACKUP, "-o", "pid,args"]).stdout, timeout=120, interval=0.5)
+    finally:
+        output, _ = slow.communicate(timeout=600)
+    assert slow.returncode == 0, output
+    limits = json.loads("[" + run(["docker", "inspect", "--format", "{{json .HostConfig.Memory}} {{json .HostConfig.NanoCpus}} "
+                             "{{json .State.OOMKilled}}", BACKUP]).stdout.strip().replace(" ", ",") + "]")
+    assert limits == [512 * 1024 ** 2, 10 ** 9, False], limits
