@@ -301,3 +301,33 @@ def test_a_page_corrupted_on_disk_before_the_backup_is_critical(e2e_tools: None)
         assert scratch_is_empty(cluster)
     finally:
         cluster.close()
+
+
+def test_other_points_a_set_and_a_time(production: Deployment) -> None:
+    """--set LABEL recovers that backup to its end, --target TIME to that time; the end of the
+    archive is not theirs to check."""
+    info = json.loads(production.check(["pgbackrest-stanza", "info", "--output=json"]).stdout)[0]
+    first = info["backup"][0]
+    code, report, _ = drill(production, "--set", first["label"], "--sql", "SELECT count(*) >= 1 FROM t")
+    assert (code, report["backup_label"]) == (0, first["label"]), report
+    assert "not checked" in next(c["message"] for c in report["checks"] if c["name"] == "end-of-archive")
+    target = production.psql("SELECT now()")
+    time.sleep(1.1)
+    production.psql("INSERT INTO t VALUES ('after-target')")
+    production.check(["pgbackrest-stanza", "check"])
+    code, report, _ = drill(production, "--target", target, "--sql",
+                            "SELECT count(*) = 0 FROM t WHERE v = 'after-target'")
+    assert code == 0 and report["probe"]["ok"], report
+
+
+def test_no_drill_passed_within_the_schedule_is_warning(production: Deployment) -> None:
+    """The tests' drill schedule (0 0 31 2 *) never runs: its interval is the 800 days the cron
+    module gives a schedule without two runs in two years; 801 days on, backup-status warns."""
+    code, _, _ = drill(production)
+    assert code == 0
+    later = str(time.time() + 801 * 86400)
+    status = production.run(["backup-status", "--format", "json"],
+                            drill_env(production, BACKUP_STATUS_NOW=later, BACKUP_STATE_DIR=str(production.base / "drill-state")))
+    checks = [c for c in json.loads(status.stdout)["checks"] if c["name"] == "restore-drill"]
+    assert [c["status"] for c in checks] == ["WARNING"], checks
+    assert "no restore drill has passed within its schedule (0 0 31 2 *)" in checks[0]["message"]

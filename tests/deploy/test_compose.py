@@ -169,3 +169,12 @@ def test_the_prose_states_the_compose_files_resource_defaults() -> None:
     assert quoted, "the README no longer quotes the limits: drop this test"
     for where, (cpus, memory) in quoted:
         assert (cpus, memory) == (found["BACKUP_CPU_LIMIT"], found["BACKUP_MEMORY_LIMIT"]), where
+
+
+def test_the_restore_drill_has_a_volume_of_its_own(compose: Any) -> None:
+    """restore-drill restores into /var/lib/restore-drill: a named volume only the backup service
+    mounts, not PGDATA and not the container's writable layer."""
+    mounts_of = {name: mounts(service) for name, service in compose["services"].items()}
+    assert mounts_of["backup"]["/var/lib/restore-drill"] == ("restore-drill", "rw")
+    assert "restore-drill" in compose["volumes"]
+    assert all("/var/lib/restore-drill" not in found for name, found in mounts_of.items() if name != "backup")
