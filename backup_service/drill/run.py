@@ -104,38 +104,57 @@ def _skip(result: DrillResult, status: Status, name: str, message: str) -> Drill
     return result
 
 
-def _drill(settings: Settings, request: Request, scratch: Scratch, result: DrillResult,
-           deadline: Deadline, cluster: ScratchCluster) -> DrillResult:
-    started = time.monotonic()
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """What a drill restores and what it expects, read before anything is written."""
+
+    stanza: str
+    backup: dict[str, Any]
+    last_archived: str | None  # the archive's newest segment when the drill started
+    primary_databases: list[str] | None  # None: the primary did not answer
+
+
+def _plan(settings: Settings, request: Request, scratch: Scratch, result: DrillResult,
+          deadline: Deadline) -> Plan | None:
+    """None when the drill cannot run (no backup, too little space): result says why."""
     stanza = str(published.field(settings, "stanza"))
     info = _info(settings, stanza, deadline)
     backup = _choose(info, request)
     if backup is None:
-        return _skip(result, Status.UNKNOWN, "backup", f"no backup set {request.backup_set}"
-                     if request.backup_set else "no backup yet: nothing to restore")
+        _skip(result, Status.UNKNOWN, "backup", f"no backup set {request.backup_set}"
+              if request.backup_set else "no backup yet: nothing to restore")
+        return None
     result.backup_label = str(backup["label"])
     needed = int(backup.get("info", {}).get("size", 0) * HEADROOM + MARGIN)
     if scratch.free_bytes() < needed:
-        return _skip(result, Status.WARNING, "space", f"skipped: needs {needed / GiB:.1f} GiB in {scratch.root} "
-                     f"({scratch.free_bytes() / GiB:.1f} GiB free)")
+        _skip(result, Status.WARNING, "space", f"skipped: needs {needed / GiB:.1f} GiB in {scratch.root} "
+              f"({scratch.free_bytes() / GiB:.1f} GiB free)")
+        return None
     repos = info.get("repo", [{}])
     archive_ids = sorted({a["id"] for a in info.get("archive", []) if "id" in a})
     listing = archive_listing(dataclasses.replace(settings, timeout=min(deadline.left(), 120)), stanza,
                               int(repos[0].get("key", 1)), archive_ids)
-    last_archived = max(listing.segments) if listing and listing.segments else None
-    primary = postgres.column(settings, "SELECT datname FROM pg_database")
+    return Plan(stanza, backup, max(listing.segments) if listing and listing.segments else None,
+                postgres.column(settings, "SELECT datname FROM pg_database"))
 
+
+def _restore(settings: Settings, request: Request, scratch: Scratch, result: DrillResult, plan: Plan,
+             deadline: Deadline) -> bool:
     scratch.prepare()
     restoring = time.monotonic()
-    outcome = pgbackrest.capture(settings, f"--stanza={stanza}", *_restore_options(scratch, request), "restore",
-                                 timeout=deadline.left())
+    outcome = pgbackrest.capture(settings, f"--stanza={plan.stanza}", *_restore_options(scratch, request),
+                                 "restore", timeout=deadline.left())
     if outcome.code != 0:
         result.checks.append(Check("restore", Status.CRITICAL, "pgbackrest restore failed: "
                                    + checks.tail(outcome.stderr or outcome.stdout)))
-        return result
+        return False
     result.restore_seconds = time.monotonic() - restoring
     result.checks.append(Check("restore", Status.OK, f"backup {result.backup_label} restored into {scratch.data}"))
+    return True
 
+
+def _recover_and_check(settings: Settings, request: Request, cluster: ScratchCluster, result: DrillResult,
+                       plan: Plan, deadline: Deadline, started: float) -> None:
     recovering = time.monotonic()
     cluster.start()
     cluster.wait_recovered(deadline.end)
@@ -144,14 +163,14 @@ def _drill(settings: Settings, request: Request, scratch: Scratch, result: Drill
     if request.target or request.backup_set:
         result.checks.append(Check("end-of-archive", Status.OK, "not checked: recovery stops at the target"))
     else:
-        result.checks.append(checks.end_of_archive(cluster.log_text(), last_archived, segment_size))
-    result.checks.append(checks.databases(cluster, primary, deadline.left()))
+        result.checks.append(checks.end_of_archive(cluster.log_text(), plan.last_archived, segment_size))
+    result.checks.append(checks.databases(cluster, plan.primary_databases, deadline.left()))
     if request.sql:
         check, result.probe = checks.probe(cluster, request.sql, settings.postgres_db, deadline.left())
         result.checks.append(check)
     result.checks.append(checks.amcheck(cluster, deadline.left()))
-    result.rto_seconds = time.monotonic() - started
-    result.rpo_seconds = _rpo(result, cluster, backup)
+    result.rto_seconds = time.monotonic() - started  # recovered, checked, answering queries
+    result.rpo_seconds = _rpo(result, cluster, plan.backup)
     clean = cluster.stop(deadline.left())
     result.checks.append(checks.checksums(cluster, clean, deadline.left()))
     target = settings.drill_rto_target
@@ -160,7 +179,6 @@ def _drill(settings: Settings, request: Request, scratch: Scratch, result: Drill
         result.checks.append(Check("rto", Status.WARNING if over else Status.OK,
                                    f"RTO {result.rto_seconds:.0f} s {'exceeds' if over else 'is within'} "
                                    f"BACKUP_DRILL_RTO_TARGET ({target:g} s)"))
-    return result
 
 
 def clean_leftover(settings: Settings) -> None:
@@ -183,6 +201,7 @@ def clean_leftover(settings: Settings) -> None:
 
 def drill(settings: Settings, request: Request) -> DrillResult:
     result = DrillResult(started=time.time())
+    started = time.monotonic()
     lock = _lock(settings)
     if lock is None:
         result.finished = time.time()
@@ -192,7 +211,10 @@ def drill(settings: Settings, request: Request) -> DrillResult:
     try:
         if scratch.clean():
             log(f"removed what an earlier drill left in {scratch.root}")
-        _drill(settings, request, scratch, result, Deadline(settings.drill_timeout), cluster)
+        deadline = Deadline(settings.drill_timeout)
+        plan = _plan(settings, request, scratch, result, deadline)
+        if plan is not None and _restore(settings, request, scratch, result, plan, deadline):
+            _recover_and_check(settings, request, cluster, result, plan, deadline, started)
     except (Failed, published.NotPublished, OSError, ValueError) as exc:
         result.checks.append(Check("recovery" if result.restore_seconds else "drill", Status.CRITICAL, str(exc)))
     finally:

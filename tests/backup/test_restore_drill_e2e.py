@@ -306,10 +306,13 @@ def test_a_page_corrupted_on_disk_before_the_backup_is_critical(e2e_tools: None)
 def test_other_points_a_set_and_a_time(production: Deployment) -> None:
     """--set LABEL recovers that backup to its end, --target TIME to that time; the end of the
     archive is not theirs to check."""
+    production.check(["run-backup", "full"])
+    production.check(["run-backup", "incr"])
     info = json.loads(production.check(["pgbackrest-stanza", "info", "--output=json"]).stdout)[0]
-    first = info["backup"][0]
-    code, report, _ = drill(production, "--set", first["label"], "--sql", "SELECT count(*) >= 1 FROM t")
-    assert (code, report["backup_label"]) == (0, first["label"]), report
+    full = info["backup"][-2]  # not the newest: the incr after it is (an earlier test corrupted an older full)
+    assert full["type"] == "full", info["backup"]
+    code, report, _ = drill(production, "--set", full["label"], "--sql", "SELECT count(*) >= 1 FROM t")
+    assert (code, report["backup_label"]) == (0, full["label"]), report
     assert "not checked" in next(c["message"] for c in report["checks"] if c["name"] == "end-of-archive")
     target = production.psql("SELECT now()")
     time.sleep(1.1)
