@@ -167,8 +167,10 @@ def _diff(output_dir: Path, files: dict[str, render.RenderedFile]) -> str:
                                           after.splitlines(keepends=True), f"a/{path}", f"b/{path}"))
         if not lines and path in old and path in files and old[path].content != files[path].content:
             # Only a secret changed (credential rotation): say so without showing it.
-            lines = [f"--- a/{path}\n", f"+++ b/{path}\n", "@@ a secret value changed "
-                     f"({redaction.REDACTED}) @@\n"]
+            keys = redaction.changed_secret_keys(old[path].content.decode(errors="replace"),
+                                                 files[path].content.decode(errors="replace"))
+            what = ", ".join(keys) or "a secret value"
+            lines = [f"--- a/{path}\n", f"+++ b/{path}\n", f"@@ {what} changed ({redaction.REDACTED}) @@\n"]
         chunks += lines
     return "".join(chunks)
 

@@ -33,6 +33,27 @@ def ini_secret_values(text: str) -> list[str]:
     return found
 
 
+def _secret_assignments(text: str) -> dict[tuple[str, str], str]:
+    """(section, key) -> value of each secret key in a pgBackRest INI file."""
+    found, section = {}, ""
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if stripped.startswith("[") and stripped.endswith("]"):
+            section = stripped[1:-1]
+            continue
+        key, sep, value = line.partition("=")
+        if sep and is_secret_key(key):
+            found[(section, key.strip())] = value.strip()
+    return found
+
+
+def changed_secret_keys(before: str, after: str) -> list[str]:
+    """The secret keys whose value differs between two versions of an INI file (added and
+    removed ones too): what a redacted diff can name without showing a value."""
+    old, new = _secret_assignments(before), _secret_assignments(after)
+    return sorted({key for (section, key) in set(old) | set(new) if old.get((section, key)) != new.get((section, key))})
+
+
 def environment_secret_values(environ: Mapping[str, str]) -> list[str]:
     """The values of the catalogue's secret variables in an environment (BACKUP_WEBHOOK_URL,
     POSTGRES_PASSWORD, ...)."""

@@ -197,8 +197,11 @@ def test_dry_run_shows_that_only_a_secret_changed(tmp_path: Path) -> None:
     generate(out, S3)
     result = generate(out, {**S3, "AWS_SECRET_ACCESS_KEY": "LEAKrotated/secret"}, dry_run=True)
     assert result.doc["changes_pending"] is True
-    assert "a secret value changed (<redacted>)" in result.diff and "LEAK" not in result.diff
+    # The option that changed is named; its value is not (issue: "a secret value changed" said which not).
+    assert "@@ repo1-s3-key-secret changed (<redacted>) @@" in result.diff and "LEAK" not in result.diff
     assert "b/conf.d/repo.conf" in result.diff
+    both = generate(out, {**S3, "AWS_SECRET_ACCESS_KEY": "LEAK2", "AWS_ACCESS_KEY_ID": "LEAK3"}, dry_run=True)
+    assert "@@ repo1-s3-key, repo1-s3-key-secret changed (<redacted>) @@" in both.diff and "LEAK" not in both.diff
 
 
 def test_a_value_over_pgbackrests_line_limit_is_refused_by_name() -> None:
