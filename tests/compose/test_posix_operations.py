@@ -15,7 +15,7 @@ import pytest
 from tests.backup.test_backup_status_e2e import _shape
 
 from .conftest import fresh_deployment
-from .deployment import BACKUP, POSTGRES, REPO, Deployment
+from .deployment import BACKUP, POSTGRES, REPO, Deployment, run
 
 pytestmark = pytest.mark.compose
 
@@ -79,6 +79,19 @@ def test_backup_status_restore_points_and_the_healthcheck(posix: Deployment) -> 
     assert stale["status"] == "CRITICAL" and {c["name"]: c["status"] for c in stale["checks"]}["backup-age"] \
         == "CRITICAL", stale
     assert (posix.healthcheck(BACKUP), posix.healthcheck(BACKUP, *later)) == (0, 1)
+
+
+def test_the_setup_job_and_the_backup_service_run_with_least_privilege(posix: Deployment) -> None:
+    """As docs/deployment.md says: no capability, no privilege gained through exec, a read-only
+    root (the engine's configuration, and what the running backup service can do)."""
+    fmt = "{{json .HostConfig.CapDrop}} {{json .HostConfig.SecurityOpt}} {{json .HostConfig.ReadonlyRootfs}}"
+    for container in (posix.setup_container(), BACKUP):
+        found = [json.loads(part) for part in run(["docker", "inspect", "--format", fmt, container]).stdout.split()]
+        assert found == [["ALL"], ["no-new-privileges:true"], True], (container, found)
+    effective = posix.compose("exec", "-T", "backup", "grep", "CapEff", "/proc/1/status").stdout.split()
+    assert effective == ["CapEff:", "0000000000000000"]
+    refused = posix.compose("exec", "-T", "backup", "touch", "/usr/local/bin/x", check=False)
+    assert refused.returncode != 0 and "Read-only file system" in refused.stdout + refused.stderr
 
 
 def test_make_restore_drill_passes_and_leaves_production_alone(posix: Deployment) -> None:

@@ -178,3 +178,16 @@ def test_the_restore_drill_has_a_volume_of_its_own(compose: Any) -> None:
     assert mounts_of["backup"]["/var/lib/restore-drill"] == ("restore-drill", "rw")
     assert "restore-drill" in compose["volumes"]
     assert all("/var/lib/restore-drill" not in found for name, found in mounts_of.items() if name != "backup")
+
+
+@pytest.mark.parametrize("name", ["setup", "backup"])
+def test_least_privilege(compose: Any, name: str) -> None:
+    """The setup job and the backup service run as uid 999 and need no capability: every one
+    dropped, no privilege gained through exec, a read-only root with /tmp on a tmpfs; the reason
+    is written beside it."""
+    service = compose["services"][name]
+    assert (service["cap_drop"], service["security_opt"], service["read_only"], service["tmpfs"]) == \
+        (["ALL"], ["no-new-privileges:true"], True, ["/tmp"])
+    assert "cap_add" not in service
+    block = (REPO / "docker-compose.yml").read_text().split(f"\n  {name}:\n", 1)[1]
+    assert "# Least privilege:" in block.split("cap_drop:", 1)[0], name

@@ -71,3 +71,27 @@ def test_pgdata_is_where_the_setup_job_points_pgbackrest(pod: Any) -> None:
     [setup] = pod["initContainers"]
     [postgres] = [c for c in pod["containers"] if c["name"] == "postgres"]
     assert env(setup)["PGBACKREST_PG1_PATH"]["value"] == env(postgres)["PGDATA"]["value"]
+
+
+def test_least_privilege_in_step_with_compose(pod: Any) -> None:
+    """A compose service with a read-only root, no capabilities and no privilege escalation is a
+    container here with readOnlyRootFilesystem, capabilities dropped and allowPrivilegeEscalation
+    off, and the other way round; each read-only container writes /tmp on an emptyDir."""
+    compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]
+    containers = {c["name"]: c for c in pod["initContainers"] + pod["containers"]}
+    emptydirs = {v["name"] for v in pod["volumes"] if "emptyDir" in v}
+    for name in ("setup", "postgres", "backup"):
+        service, context = compose[name], containers[name].get("securityContext", {})
+        assert bool(service.get("read_only")) == bool(context.get("readOnlyRootFilesystem")), name
+        assert (service.get("cap_drop") == ["ALL"]) == (context.get("capabilities", {}).get("drop") == ["ALL"]), name
+        if "no-new-privileges:true" in service.get("security_opt", []):
+            assert context.get("allowPrivilegeEscalation") is False, name
+        if context.get("readOnlyRootFilesystem"):
+            assert mounts(containers[name])["/tmp"]["name"] in emptydirs, name
+    assert {"setup", "backup"} <= {name for name in compose if compose[name].get("read_only")}
+
+
+def test_the_restore_drill_has_a_volume_of_its_own(pod: Any) -> None:
+    [backup] = [c for c in pod["containers"] if c["name"] == "backup"]
+    name = mounts(backup)["/var/lib/restore-drill"]["name"]
+    assert name in {v["name"] for v in pod["volumes"] if "emptyDir" in v}
