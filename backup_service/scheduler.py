@@ -3,7 +3,7 @@ minute, in the process time zone (TZ). The crontab is re-read every minute, so a
 config takes effect without a restart. Each job runs with /bin/sh in the background, its output
 on ours (the container log); a job still running when it is due again is not started twice.
 Every minute, before the due jobs, the service's own minute task runs (service.py). TERM and INT
-stop it at once (signals.py)."""
+stop it at once (signals.py), with 143 either way."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from collections.abc import Callable
 from datetime import datetime
 
 from backup_service import crontab
+from backup_service.exit_codes import ExitCode
 from backup_service.log import log
+from backup_service.signals import Stopped
 
 
 class Scheduler:
@@ -62,8 +64,15 @@ class Scheduler:
         return sum(1 for process in self.start_due(moment) if process.wait() != 0)
 
     def serve(self, every_minute: Callable[[float], None] | None = None) -> None:
-        """Forever, until a signal stops it; every_minute(epoch) first in each minute."""
+        """Forever, until a signal stops it; every_minute(epoch) first in each minute. TERM and
+        INT both end it with 143, as the scheduler always has (docker stop sends INT)."""
         log(f"running {self.path} (re-read every minute)")
+        try:
+            self._loop(every_minute)
+        except Stopped as stop:
+            raise Stopped(ExitCode.TERMINATED) from stop
+
+    def _loop(self, every_minute: Callable[[float], None] | None) -> None:
         last = None
         while True:
             epoch = time.time()

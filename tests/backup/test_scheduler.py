@@ -88,7 +88,8 @@ def test_the_service_fires_at_once_and_stops_on_term(tmp_path: pathlib.Path) -> 
 
 
 def test_the_service_stops_on_int_too(tmp_path: pathlib.Path) -> None:
-    """docker stop sends SIGINT (the postgres image's stop signal): 130, at once."""
+    """docker stop sends SIGINT (the postgres image's stop signal): at once, with 143 as on TERM
+    (the exit code the scheduler always had)."""
     (tmp_path / "crontab").write_text("* * * * * sleep 300\n")
     process = subprocess.Popen([SCHEDULER, str(tmp_path / "crontab")], env={"PATH": "/usr/bin:/bin"},
                                stderr=subprocess.PIPE, text=True)
@@ -96,7 +97,7 @@ def test_the_service_stops_on_int_too(tmp_path: pathlib.Path) -> None:
         assert process.stderr is not None
         assert "scheduler: running" in process.stderr.readline()
         process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=10) == 130
+        assert process.wait(timeout=10) == 143
     finally:
         process.kill()
         process.wait()
