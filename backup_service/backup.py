@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 from backup_service import pgbackrest, published, webhook
-from backup_service.log import log
+from backup_service.log import log, utc_now
 from backup_service.settings import Settings
 
 TYPES = ("full", "diff", "incr")
@@ -65,7 +65,7 @@ def run(settings: Settings, kind: str) -> int:
         "status": outcome_word, "type": kind, "label": label,
         "duration_seconds": round(time.monotonic() - started, 3), "error": error or None,
         "stanza": stanza, "host": os.uname().nodename,
-        "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        "timestamp": utc_now()}
     log(f"{kind} backup {outcome_word}{f' ({label})' if label else ''}")
     webhook.post(settings, payload, "the result")
     return code

@@ -13,6 +13,11 @@ def set_program(name: str) -> None:
     _program[0] = name
 
 
+def utc_now() -> str:
+    """Now as the log lines and the webhook payloads write it: 2024-01-07T02:00:14Z."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
 def log(message: str) -> None:
-    print(f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} {_program[0]}: {message}",
+    print(f"{utc_now()} {_program[0]}: {message}",
           file=sys.stderr, flush=True)

@@ -21,7 +21,7 @@ from backup_service.drill.cluster import Failed, ScratchCluster, bindir, last_co
 from backup_service.drill.result import DrillResult, record
 from backup_service.drill.scratch import GiB, Scratch
 from backup_service.exit_codes import Status
-from backup_service.log import log
+from backup_service.log import log, utc_now
 from backup_service.settings import Settings
 from backup_service.status.checks.continuity import archive_listing
 from backup_service.status.report import Check
@@ -238,7 +238,7 @@ def _announce(settings: Settings, previous: dict[str, Any], result: DrillResult)
     else:
         return
     payload = {"event": name, "status": now.name, "stanza": _stanza(settings), "host": os.uname().nodename,
-               "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+               "timestamp": utc_now(),
                "backup_label": result.backup_label, "rto_seconds": result.to_json()["rto_seconds"],
                "rpo_seconds": result.to_json()["rpo_seconds"],
                "problems": [c.message for c in result.checks if c.status is not Status.OK]}

@@ -10,12 +10,11 @@ level; one that ends posts its end event; easing off (CRITICAL to WARNING) posts
 from __future__ import annotations
 
 import os
-import time
 from typing import Any
 
 from backup_service import backup, state, webhook
 from backup_service.exit_codes import Status
-from backup_service.log import log
+from backup_service.log import log, utc_now
 from backup_service.settings import Settings
 from backup_service.status.evaluate import evaluate
 from backup_service.status.report import Report
@@ -52,7 +51,7 @@ def event(name: str, report: Report) -> dict[str, Any]:
     """A webhook payload: this command's own words only (no pgBackRest output, no secret)."""
     own = [c for c in report.checks if c.name != "repository"]
     return {"event": name, "status": report.status.name, "stanza": report.stanza,
-            "host": os.uname().nodename, "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "host": os.uname().nodename, "timestamp": utc_now(),
             "checks": [{"name": c.name, "status": c.status.name} for c in report.checks],
             "problems": [c.message for c in own if c.status is not Status.OK],
             "gap": report.archive.get("gap")}
