@@ -66,8 +66,8 @@ class Scheduler:
     def serve(self, every_minute: Callable[[float], None] | None = None) -> None:
         """Forever, until a signal stops it; every_minute(epoch) first in each minute. TERM and
         INT both end it with 143, as the scheduler always has (docker stop sends INT)."""
-        log(f"running {self.path} (re-read every minute)")
-        try:
+        try:  # the log line inside: a signal right after it (a test's cue to stop us) is a stop too
+            log(f"running {self.path} (re-read every minute)")
             self._loop(every_minute)
         except Stopped as stop:
             raise Stopped(ExitCode.TERMINATED) from stop

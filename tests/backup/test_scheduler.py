@@ -103,6 +103,24 @@ def test_the_service_stops_on_int_too(tmp_path: pathlib.Path) -> None:
         process.wait()
 
 
+def test_int_just_after_the_running_line_still_ends_with_143(tmp_path: pathlib.Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The line above is the test's cue to signal: a signal landing right after it was written
+    once ended the scheduler with 130 (CI, a loaded machine). Delivered here deterministically."""
+    from backup_service import scheduler
+    from backup_service.exit_codes import ExitCode
+    from backup_service.signals import Stopped
+
+    def log_then_interrupted(message: str) -> None:
+        if message.startswith("running "):
+            raise Stopped(ExitCode.INTERRUPTED)
+
+    monkeypatch.setattr(scheduler, "log", log_then_interrupted)
+    with pytest.raises(Stopped) as stopped:
+        scheduler.Scheduler(str(tmp_path / "crontab")).serve()
+    assert stopped.value.code == ExitCode.TERMINATED
+
+
 def test_a_job_still_running_is_not_started_again(tmp_path: pathlib.Path,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     from datetime import datetime, timedelta
