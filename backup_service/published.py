@@ -38,6 +38,22 @@ def field(settings: Settings, name: str) -> Any:
     return document[name]
 
 
+WEBHOOK_URL_FILE = "files/backup-webhook-url"  # setup_service.validate.WEBHOOK_URL_FILE
+
+
+def webhook_url(settings: Settings) -> str:
+    """BACKUP_WEBHOOK_URL: from our environment if set there (Kubernetes, by secret reference),
+    else as the setup job published it (compose: no secret is container environment). Read at
+    each post, so that a URL rotated through `make config` is used without a restart."""
+    if settings.webhook_url:
+        return settings.webhook_url
+    try:
+        with open(os.path.join(settings.config_dir, WEBHOOK_URL_FILE), encoding="utf-8") as handle:
+            return handle.read().strip()
+    except OSError:
+        return ""
+
+
 def config_files(settings: Settings) -> list[str]:
     """pgbackrest.conf, then conf.d/*.conf in order: as pgBackRest reads them."""
     files = [os.path.join(settings.config_dir, "pgbackrest.conf")]

@@ -1,5 +1,6 @@
 """The secret values this service could leak, by the catalogue's secret flags: those of the
-published INI files' secret options, and the catalogue's secret variables in our environment."""
+published INI files' secret options, the catalogue's secret variables in our environment, and
+the webhook URL the setup job published."""
 
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ MARK = "[REDACTED]"  # the webhook payloads' mark (their documented form)
 
 def values(settings: Settings) -> list[str]:
     found = redaction.environment_secret_values(settings.environ)
+    url = published.webhook_url(settings)
+    if url:
+        found.append(url)
     for path in published.config_files(settings):
         try:
             with open(path, encoding="utf-8") as handle:

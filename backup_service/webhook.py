@@ -1,5 +1,5 @@
 """The one webhook poster: backups, the watch and anything that posts later send their JSON
-payloads to BACKUP_WEBHOOK_URL through here, redacted by the catalogue's secret flags.
+payloads to BACKUP_WEBHOOK_URL (published.webhook_url) through here, redacted by the catalogue's secret flags.
 
 The URL itself is never printed or logged: its path is often its credential (Slack, Teams).
 """
@@ -14,7 +14,7 @@ from typing import Any
 
 from setup_service import redaction
 
-from backup_service import secrets
+from backup_service import published, secrets
 from backup_service.log import log
 from backup_service.settings import Settings
 
@@ -22,9 +22,9 @@ RETRIES = 2  # after the first attempt, on a transient failure (as curl --retry 
 _TRANSIENT = {408, 429, 500, 502, 503, 504}
 
 
-def _attempt(settings: Settings, body: bytes) -> str | None:
+def _attempt(settings: Settings, url: str, body: bytes) -> str | None:
     """None on success, else why not (no URL in it) and whether to retry."""
-    request = urllib.request.Request(settings.webhook_url, data=body, method="POST",
+    request = urllib.request.Request(url, data=body, method="POST",
                                      headers={"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(request, timeout=settings.webhook_timeout):
@@ -50,12 +50,13 @@ def _redacted(value: Any, secret_values: list[str]) -> Any:
 def post(settings: Settings, payload: dict[str, Any], what: str) -> bool:
     """Posts payload once it is redacted; True when the receiver took it. A failure is logged
     (naming what, never the URL) and never raised: a webhook must not stop a backup."""
-    if not settings.webhook_url:
+    url = published.webhook_url(settings)
+    if not url:
         return False
     body = json.dumps(_redacted(payload, secrets.values(settings))).encode()
     delay = 1.0
     for attempt in range(RETRIES + 1):
-        failure = _attempt(settings, body)
+        failure = _attempt(settings, url, body)
         if failure is None:
             return True
         transient = not failure.startswith("HTTP ") or int(failure[5:]) in _TRANSIENT

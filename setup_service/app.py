@@ -60,7 +60,7 @@ def _check(enabled: bool, files: dict[str, render.RenderedFile], config: SetupCo
 
 def _owner(request: Request) -> tuple[publish.Owner | None, list[Problem]]:
     wanted = request.owner
-    if os.geteuid() == 0 or (os.geteuid() == wanted.uid and wanted.gid in os.getgroups()):
+    if os.geteuid() == 0 or (os.geteuid() == wanted.uid and wanted.gid in (os.getegid(), *os.getgroups())):
         return wanted, []
     return None, [Problem("--owner", f"running as uid {os.geteuid()}, so files holding secrets "
                           f"cannot be given to {wanted.uid}:{wanted.gid}", severity=Severity.WARNING,

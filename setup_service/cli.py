@@ -60,7 +60,9 @@ def main() -> None:
 
 
 @main.command(epilog=EPILOG)
-@click.option("--env-file", type=click.Path(path_type=Path), default=None,
+# readable=False: the job reports an unreadable file itself; the .env read as root
+# (privileges.py) is unreadable to the user the job now runs as.
+@click.option("--env-file", type=click.Path(path_type=Path, readable=False), default=None, envvar="SETUP_ENV_FILE",
               help="A .env file under the process environment (the environment wins).")
 @click.option("--output-dir", type=click.Path(path_type=Path), default=Path(namespace.DEFAULT_OUTPUT_DIR),
               envvar="SETUP_OUTPUT_DIR", show_default=True, help="The volume to publish into.")
@@ -92,7 +94,8 @@ def generate(env_file: Path | None, output_dir: Path, mount_path: str, owner: An
 
 @main.command(epilog=VALIDATE_EPILOG)
 @click.option("--env-file", "env_files", multiple=True, type=click.Path(path_type=Path),
-              help="An env file to validate (repeatable); none: the process environment.")
+              help="An env file to validate (repeatable); none: SETUP_ENV_FILE, else the process "
+                   "environment.")
 @click.option("--format", "fmt", type=click.Choice((*_FORMATS, "github")), default="text",
               show_default=True, help="text, json, or GitHub Actions annotations.")
 @click.option("--against", type=click.Path(path_type=Path, file_okay=False), default=None,
@@ -110,7 +113,8 @@ def validate(env_files: tuple[Path, ...], fmt: str, against: Path | None, isolat
     """Check env files for CI (FILES, or --env-file); writes nothing."""
     from setup_service import app, env_sources, reporter
 
-    targets: list[Path | None] = [*env_files, *files] or [None]
+    configured = os.environ.get("SETUP_ENV_FILE")  # compose: the project's .env, a file secret
+    targets: list[Path | None] = [*env_files, *files] or [Path(configured) if configured else None]
     if isolated and targets == [None]:
         raise click.UsageError("--isolated reads only the env files given: name at least one")
     environ = {} if isolated else os.environ

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-from setup_service import namespace
+from setup_service import namespace, privileges
 
 _VALUE_OPTIONS = ("--env-file", "--output-dir", "--mount-path", "--owner", "--format")
 _FLAG_OPTIONS = ("--pgbackrest-check", "--no-pgbackrest-check")
@@ -27,6 +27,7 @@ def _fast_path_args(argv: list[str]) -> dict[str, str] | None:
 
 
 def main() -> int:
+    privileges.lower(os.environ)  # first: root only reads the .env file (compose), then is 999
     argv = sys.argv[1:]
     options = _fast_path_args(argv)
     if options is not None and options.get("--format", "text") in ("text", "json"):

@@ -6,16 +6,15 @@ This is an edge module (it reads files); everything it finds goes into Settings 
 from __future__ import annotations
 
 import dataclasses
-import errno
 import os
 import re
-import stat
 from pathlib import Path
 from typing import Mapping
 
-from setup_service import catalogue, namespace, option_table
+from setup_service import catalogue, namespace, option_table, privileges
 from setup_service.exit_codes import ExitCode
 from setup_service.problems import Problem
+from setup_service.regular_file import FILE_SIZE_CAP as FILE_SIZE_CAP, read_regular_file as read_regular_file
 
 FILE_SUFFIX = namespace.FILE_SUFFIX
 PROCESS = "environment"
@@ -43,13 +42,26 @@ def file_target(name: str) -> str | None:
     return target if is_known(target) else None
 
 
+def env_file_text(env_file: Path) -> str:
+    """The env file's text: the copy privileges.lower() read as root, else the file itself."""
+    data = privileges.content(str(env_file))
+    return data.decode("utf-8") if data is not None else env_file.read_text(encoding="utf-8")
+
+
+def env_file_exists(env_file: Path) -> bool:
+    return privileges.content(str(env_file)) is not None or env_file.is_file()
+
+
 def layered(environ: Mapping[str, str], env_file: Path | None) -> dict[str, Setting]:
     """The process environment wins over the .env file, as in docker compose."""
     settings: dict[str, Setting] = {}
     if env_file is not None:
+        import io
+
         from dotenv import dotenv_values  # lazy: only runs that read a .env pay for it
 
-        for name, value in dotenv_values(env_file, interpolate=False).items():
+        text = io.StringIO(env_file_text(env_file))
+        for name, value in dotenv_values(stream=text, interpolate=False).items():
             settings[name] = Setting(value or "", f".env file {env_file}")
     for name, value in environ.items():
         settings[name] = Setting(value, PROCESS)
@@ -63,10 +75,12 @@ _ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=")
 def env_file_problems(env_file: Path, argument: str) -> list[Problem]:
     """Lines python-dotenv cannot parse (an unterminated quote): it only warns and drops them,
     which would silently lose a setting, so each is an error naming the file and line."""
+    import io
+
     from dotenv.parser import parse_stream  # lazy, as in layered()
 
     problems = []
-    with env_file.open(encoding="utf-8") as stream:
+    with io.StringIO(env_file_text(env_file)) as stream:
         for binding in parse_stream(stream):
             if not binding.error:
                 continue
@@ -83,11 +97,13 @@ def env_file_problems(env_file: Path, argument: str) -> list[Problem]:
 def assignment_lines(env_file: Path) -> dict[str, int]:
     """Where each variable is written in an env file (its last assignment wins, as in
     python-dotenv): 1-based line numbers, for annotations that point at the line."""
+    import io
+
     from dotenv.parser import parse_stream  # lazy, as in layered()
 
     lines: dict[str, int] = {}
     try:
-        with env_file.open(encoding="utf-8") as stream:
+        with io.StringIO(env_file_text(env_file)) as stream:
             for binding in parse_stream(stream):
                 if binding.key is not None:  # the binding's text starts with the blank lines before it
                     text = binding.original.string
@@ -95,32 +111,6 @@ def assignment_lines(env_file: Path) -> dict[str, int]:
     except (OSError, UnicodeDecodeError):
         return {}
     return lines
-
-
-# Secrets, keys, certificates and CA bundles are far smaller; a bigger file is a mistake
-# (/dev/zero, a disk image), and reading it whole would exhaust the container's memory.
-FILE_SIZE_CAP = 1024 * 1024
-
-
-def read_regular_file(path: str) -> bytes:
-    """A regular file of at most FILE_SIZE_CAP bytes. Anything else (a FIFO, which would block
-    forever, a device, a directory, a bigger file) is an OSError naming what it is."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise OSError(errno.EINVAL, "not a regular file")
-        chunks: list[bytes] = []
-        size = 0
-        while size <= FILE_SIZE_CAP:
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                return b"".join(chunks)
-            chunks.append(chunk)
-            size += len(chunk)
-        raise OSError(errno.EFBIG, f"larger than {FILE_SIZE_CAP // 1024} KiB")
-    finally:
-        os.close(fd)
 
 
 def _read_secret_file(path: str) -> str:
@@ -165,7 +155,7 @@ def read_environment(environ: Mapping[str, str], env_file: Path | None,
                      argument: str = ENV_FILE_OPTION) -> tuple[dict[str, Setting], list[Problem]]:
     """Everything the setup job reads, layered and with secret files resolved. argument: how the
     file was given (--env-file, or validate's FILE), the name problems with the file carry."""
-    if env_file is not None and not env_file.is_file():
+    if env_file is not None and not env_file_exists(env_file):
         return {}, [Problem(argument, f"{env_file} is not a readable file", code="usage",
                             exit_code=ExitCode.USAGE, hint="pass the path of an existing .env file")]
     try:

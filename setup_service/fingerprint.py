@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import os
 
-from setup_service import namespace
+from setup_service import namespace, privileges
+from setup_service.regular_file import FILE_SIZE_CAP
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -35,15 +36,17 @@ def _sha256(data: bytes) -> str:
 
 
 _REGULAR, _LINK, _FILE_TYPE = 0o100000, 0o120000, 0o170000  # stat.S_IFREG, S_IFLNK, S_IFMT
-_SIZE_CAP = 1024 * 1024  # env_sources.FILE_SIZE_CAP: anything else makes the full path refuse it
 
 
 def _file_digest(path: str) -> str:
     """A regular file's digest; anything else ("-", never read: a FIFO would block) sends the
-    run down the full path, which reports it."""
+    run down the full path, which reports it. The .env file read as root: that copy."""
+    read_as_root = privileges.content(path)
+    if read_as_root is not None:
+        return _sha256(read_as_root)
     try:
         info = os.stat(path)
-        if info.st_mode & _FILE_TYPE != _REGULAR or info.st_size > _SIZE_CAP:
+        if info.st_mode & _FILE_TYPE != _REGULAR or info.st_size > FILE_SIZE_CAP:
             return "-"
         with open(path, "rb") as handle:
             return _sha256(handle.read())

@@ -7,7 +7,7 @@ variables name (key and CA files), so tests can hand in a dictionary.
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from setup_service import (catalogue, classify, cron, env_sources, option_table, rules, schema_check,
                            scope_rules, values)
@@ -173,6 +173,26 @@ def _deployment(collector: Collector) -> None:
                   "trust for a server nobody else can reach)", "missing")
 
 
+# Secrets the deployment's other containers read from the published set (files/, 0640, owned by
+# SETUP_OWNER) instead of from their container environment, where `docker inspect` shows them.
+POSTGRES_PASSWORD_FILE = "postgres-password"  # compose: POSTGRES_PASSWORD_FILE's default
+WEBHOOK_URL_FILE = "backup-webhook-url"  # the backup service's BACKUP_WEBHOOK_URL
+
+
+def _published_secrets(collector: Collector) -> list[dict[str, Any]]:
+    """POSTGRES_PASSWORD for the compose deployment (empty with trust or a password file of the
+    user's own, which compose passes instead), and BACKUP_WEBHOOK_URL when set."""
+    files = []
+    if collector.value("SETUP_DEPLOYMENT") == "compose":
+        files.append({"name": POSTGRES_PASSWORD_FILE, "secret": True, "variable": "POSTGRES_PASSWORD",
+                      "content": (collector.value("POSTGRES_PASSWORD") or "").encode()})
+    url = collector.value("BACKUP_WEBHOOK_URL")
+    if url and "BACKUP_WEBHOOK_URL" not in collector.failed:
+        files.append({"name": WEBHOOK_URL_FILE, "secret": True, "variable": "BACKUP_WEBHOOK_URL",
+                      "content": url.encode()})
+    return files
+
+
 def _quoted_values(collector: Collector, settings: dict[str, Setting]) -> None:
     """`docker run --env-file` keeps quotes as part of the value; say so wherever it shows."""
     quoted = {name for name, s in settings.items() if s.source == env_sources.PROCESS
@@ -224,6 +244,7 @@ def validate(settings: dict[str, Setting], *, mount_path: str, read_file: ReadFi
         return Outcome(None, collector.problems)
     from setup_service.models import SetupConfig  # lazy: pydantic is slow to import
 
+    built["files"] = [*built["files"], *_published_secrets(collector)]
     config = SetupConfig.model_validate(dict(
         stanza=stanza, backups_enabled=enabled, repo_type=repo_type if enabled else "none",
         mount_path=mount_path, schedules=schedules if enabled else {},

@@ -156,6 +156,22 @@ def test_the_poster_retries_a_server_error_twice_and_never_logs_the_url(
     assert "t0ken" not in logged and "127.0.0.1" not in logged
 
 
+def test_the_published_url_is_used_and_redacted_and_read_at_each_post(tmp_path: Path,
+                                                                       receiver: Receiver) -> None:
+    """Compose gives the backup service no BACKUP_WEBHOOK_URL: the setup job publishes it
+    (files/backup-webhook-url), and `make config` may rotate it while the service runs."""
+    settings = _settings(tmp_path, "")
+    (tmp_path / "files").mkdir()
+    first, rotated = receiver.url("/hook/first-t0ken"), receiver.url("/hook/rotated-t0ken")
+    (tmp_path / "files" / "backup-webhook-url").write_text(first)
+    assert webhook.post(settings, {"error": f"at {first}"}, "a test")
+    (tmp_path / "files" / "backup-webhook-url").write_text(rotated + "\n")
+    assert webhook.post(settings, {"error": f"at {rotated}"}, "a test")
+    posts = receiver.take()
+    assert [post.path for post in posts] == ["/hook/first-t0ken", "/hook/rotated-t0ken"]
+    assert [post.payload for post in posts] == [{"error": "at [REDACTED]"}] * 2
+
+
 def test_no_url_posts_nothing(tmp_path: Path) -> None:
     assert webhook.post(_settings(tmp_path, ""), {"event": "x"}, "x") is False
 

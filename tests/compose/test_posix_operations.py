@@ -81,17 +81,25 @@ def test_backup_status_restore_points_and_the_healthcheck(posix: Deployment) -> 
     assert (posix.healthcheck(BACKUP), posix.healthcheck(BACKUP, *later)) == (0, 1)
 
 
-def test_the_setup_job_and_the_backup_service_run_with_least_privilege(posix: Deployment) -> None:
-    """As docs/deployment.md says: no capability, no privilege gained through exec, a read-only
-    root (the engine's configuration, and what the running backup service can do)."""
-    fmt = "{{json .HostConfig.CapDrop}} {{json .HostConfig.SecurityOpt}} {{json .HostConfig.ReadonlyRootfs}}"
-    for container in (posix.setup_container(), BACKUP):
+def test_every_service_runs_with_least_privilege(posix: Deployment) -> None:
+    """As docs/deployment.md says: every capability dropped (the setup job adds back the three it
+    reads .env and becomes 999 with), no privilege gained through exec, a read-only root (the
+    engine's configuration, and what the running services' processes can do)."""
+    fmt = ("{{json .HostConfig.CapDrop}} {{json .HostConfig.SecurityOpt}} {{json .HostConfig.ReadonlyRootfs}} "
+           "{{json .HostConfig.CapAdd}} {{json .Config.User}}")
+    expected = {posix.setup_container(): ["CAP_DAC_READ_SEARCH", "CAP_SETGID", "CAP_SETUID"], POSTGRES: None,
+                BACKUP: None}
+    for container, added in expected.items():
         found = [json.loads(part) for part in run(["docker", "inspect", "--format", fmt, container]).stdout.split()]
-        assert found == [["ALL"], ["no-new-privileges:true"], True], (container, found)
-    effective = posix.compose("exec", "-T", "backup", "grep", "CapEff", "/proc/1/status").stdout.split()
-    assert effective == ["CapEff:", "0000000000000000"]
-    refused = posix.compose("exec", "-T", "backup", "touch", "/usr/local/bin/x", check=False)
-    assert refused.returncode != 0 and "Read-only file system" in refused.stdout + refused.stderr
+        user = "0:0" if added else "999:999"
+        assert found == [["ALL"], ["no-new-privileges:true"], True, added, user], (container, found)
+    for service in ("postgres", "backup"):  # every process of theirs: 999, no capability
+        processes = posix.compose("exec", "-T", service, "sh", "-c",
+                                  "grep -hs -E '^(Uid|CapEff):' /proc/[0-9]*/status; true").stdout.split("\n")
+        assert {line.split()[0] for line in processes if line} == {"Uid:", "CapEff:"}
+        assert {" ".join(line.split()[1:]) for line in processes if line} == {"999 999 999 999", "0000000000000000"}, service
+        refused = posix.compose("exec", "-T", service, "touch", "/usr/local/bin/x", check=False)
+        assert refused.returncode != 0 and "Read-only file system" in refused.stdout + refused.stderr
 
 
 def test_make_restore_drill_passes_and_leaves_production_alone(posix: Deployment) -> None:

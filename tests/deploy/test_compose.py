@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from setup_service import catalogue
+from setup_service import catalogue, namespace, validate
 
 from .tools import REPO, require_tool, run
 
@@ -54,13 +54,28 @@ def test_setup_is_a_one_shot_job_writing_the_config_volume(compose: Any) -> None
     setup = compose["services"]["setup"]
     assert setup["build"] == "."
     assert setup["restart"] == "no"
-    assert setup["env_file"] == ".env"
     assert setup["command"] == ["generate"]
     assert mounts(setup) == {"/pgbackrest-config": (CONFIG_VOLUME, "rw"),
                              "/run/secrets": ("./secrets", "ro")}
-    # The job also checks what this deployment needs (POSTGRES_PASSWORD).
-    assert environment(setup) == {"SETUP_DEPLOYMENT": "compose"}
+    # The job reads the project's .env itself, a file secret (no value from it is container
+    # environment), as root, then runs as 999; it also checks what this deployment needs.
+    assert setup["secrets"] == [{"source": "dotenv", "target": "/run/setup/.env"}]
+    assert compose["secrets"] == {"dotenv": {"file": "./.env"}}
+    assert environment(setup) == {"SETUP_ENV_FILE": "/run/setup/.env", "SETUP_USER": "999:999",
+                                  "SETUP_DEPLOYMENT": "compose"}
     assert compose["volumes"][CONFIG_VOLUME] == {"name": CONFIG_VOLUME}
+
+
+def test_no_secret_is_container_environment(compose: Any) -> None:
+    """`docker inspect` shows a container's environment to anyone who can reach the engine, for
+    as long as the (even exited) container exists: no service takes .env whole, and none takes a
+    secret variable from it."""
+    secret = set(catalogue.SECRET_NAMES) | {"POSTGRES_PASSWORD", "BACKUP_WEBHOOK_URL"}
+    for name, service in compose["services"].items():
+        assert "env_file" not in service, name
+        for key, value in environment(service).items():
+            assert key not in secret, (name, key)
+            assert not set(re.findall(r"\$\{([A-Z0-9_]+)", value)) & secret, (name, key)
 
 
 @pytest.mark.parametrize(("name", "container"), [("postgres", "salespider-postgres"),
@@ -96,8 +111,11 @@ def test_postgres_and_backup_share_data_repository_logs_and_socket(compose: Any)
 def test_postgres_waits_for_setup_and_reports_health(compose: Any) -> None:
     postgres = compose["services"]["postgres"]
     assert postgres["healthcheck"]["test"][:2] == ["CMD", "pg_isready"]
-    assert set(environment(postgres)) == {"POSTGRES_PASSWORD", "POSTGRES_PASSWORD_FILE",
-                                          "POSTGRES_HOST_AUTH_METHOD", "POSTGRES_DB"}
+    assert set(environment(postgres)) == {"POSTGRES_PASSWORD_FILE", "POSTGRES_HOST_AUTH_METHOD",
+                                          "POSTGRES_DB"}
+    # The password the setup job published, unless the user gives a file of their own.
+    published = f"{namespace.DEFAULT_MOUNT_PATH}/files/{validate.POSTGRES_PASSWORD_FILE}"
+    assert environment(postgres)["POSTGRES_PASSWORD_FILE"] == f"${{POSTGRES_PASSWORD_FILE:-{published}}}"
 
 
 def test_backup_service_limits_and_lifecycle(compose: Any) -> None:
@@ -107,10 +125,8 @@ def test_backup_service_limits_and_lifecycle(compose: Any) -> None:
     assert backup["restart"] == "on-failure"
     # Only the backup service's own settings: a PGBACKREST_* variable would be read by pgBackRest
     # as an option, behind the published config.
-    assert "BACKUP_WEBHOOK_URL" in environment(backup)
     assert all(name.startswith(("BACKUP_WEBHOOK_", "BACKUP_WATCH_", "BACKUP_STATUS_", "BACKUP_DRILL_",
                                 "BACKUP_METRICS_")) or name == "POSTGRES_DB" for name in environment(backup))
-    assert environment(backup)["BACKUP_WEBHOOK_URL"] == "${BACKUP_WEBHOOK_URL:-}"
     resources = backup["deploy"]["resources"]
     assert resources == {
         "limits": {"memory": "${BACKUP_MEMORY_LIMIT:-512M}", "cpus": "${BACKUP_CPU_LIMIT:-1.0}"},
@@ -126,7 +142,7 @@ def test_compose_variables_are_in_the_catalogue(compose: Any) -> None:
     text = (REPO / "docker-compose.yml").read_text()
     used = set(re.findall(r"\$\{([A-Z0-9_]+)", text))
     assert {"BACKUP_MEMORY_LIMIT", "BACKUP_CPU_LIMIT", "BACKUP_MEMORY_RESERVATION", "BACKUP_CPU_RESERVATION",
-            "BACKUP_WEBHOOK_URL", "PGBACKREST_REPO1_PATH", "BACKUP_WATCH_MINUTES"} <= used
+            "PGBACKREST_REPO1_PATH", "BACKUP_WATCH_MINUTES"} <= used
     assert used - set(catalogue.BY_NAME) == set()
 
 
@@ -180,14 +196,22 @@ def test_the_restore_drill_has_a_volume_of_its_own(compose: Any) -> None:
     assert all("/var/lib/restore-drill" not in found for name, found in mounts_of.items() if name != "backup")
 
 
-@pytest.mark.parametrize("name", ["setup", "backup"])
+@pytest.mark.parametrize("name", ["setup", "postgres", "backup"])
 def test_least_privilege(compose: Any, name: str) -> None:
-    """The setup job and the backup service run as uid 999 and need no capability: every one
-    dropped, no privilege gained through exec, a read-only root with /tmp on a tmpfs; the reason
-    is written beside it."""
+    """Every service drops every capability, gains none through exec, has a read-only root with
+    /tmp on a tmpfs; the reason is written beside it. PostgreSQL and the backup service run as
+    999 from the start and add none back; the setup job starts as root to read .env and adds back
+    only what that and becoming 999 take, each with its reason."""
     service = compose["services"][name]
     assert (service["cap_drop"], service["security_opt"], service["read_only"], service["tmpfs"]) == \
         (["ALL"], ["no-new-privileges:true"], True, ["/tmp"])
-    assert "cap_add" not in service
+    if name == "setup":
+        assert (service["user"], service["cap_add"]) == ("0:0", ["DAC_READ_SEARCH", "SETUID", "SETGID"])
+        text = (REPO / "docker-compose.yml").read_text()
+        for capability in service["cap_add"]:
+            assert re.search(rf"- {capability}  # \S", text), capability
+    else:
+        assert service.get("user", "999:999") == "999:999"
+        assert "cap_add" not in service
     block = (REPO / "docker-compose.yml").read_text().split(f"\n  {name}:\n", 1)[1]
     assert "# Least privilege:" in block.split("cap_drop:", 1)[0], name

@@ -63,3 +63,41 @@ def test_a_failure_in_either_suite_fails_the_run(tree: Path, main: int, compose:
 def test_arguments_go_to_one_pytest_as_given(tree: Path) -> None:
     result = run(tree, "-m", "e2e", "-x", MAIN_EXIT="3")
     assert (result.returncode, result.stdout.splitlines()) == (3, ["main suite: -m e2e -x"]), result.stderr
+
+
+@pytest.fixture
+def checkout(tmp_path: Path) -> Path:
+    """A checkout holding .ci/run as shipped and a stand-in scripts/test.sh."""
+    root = tmp_path / "work" / "main"
+    (root / ".ci").mkdir(parents=True)
+    shutil.copy2(REPO / ".ci" / "run", root / ".ci" / "run")
+    (root / "scripts").mkdir()
+    (root / "scripts" / "test.sh").write_text("#!/usr/bin/env bash\necho \"tests ran (CI=$CI)\"\n")
+    (root / "scripts" / "test.sh").chmod(0o755)
+    return root
+
+
+def _ci_run(checkout: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["bash", str(checkout / ".ci" / "run")], capture_output=True, text=True,
+                          timeout=60, env={"PATH": "/usr/bin:/bin", **env})
+
+
+def test_ci_run_finds_the_lab_beside_the_checkout(checkout: Path) -> None:
+    lab = checkout.parent / "shared" / "lab" / "containers"
+    lab.mkdir(parents=True)
+    (lab / "engine.sh").write_text('echo "engine $1 (beside)"\n')
+    result = _ci_run(checkout)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["engine up (beside)", "tests ran (CI=true)"]
+
+
+def test_ci_run_takes_lab_engine_and_nothing_else(checkout: Path, tmp_path: Path) -> None:
+    """No absolute fallback: without ../shared and LAB_ENGINE it stops (this machine has a lab
+    at /work/shared, which the script must not go looking for)."""
+    missing = _ci_run(checkout)
+    assert missing.returncode == 1 and "beside the checkout" in missing.stderr, missing.stderr
+    assert "tests ran" not in missing.stdout
+    elsewhere = tmp_path / "lab.sh"
+    elsewhere.write_text('echo "engine $1 (LAB_ENGINE)"\n')
+    result = _ci_run(checkout, LAB_ENGINE=str(elsewhere))
+    assert result.stdout.splitlines() == ["engine up (LAB_ENGINE)", "tests ran (CI=true)"]

@@ -128,6 +128,18 @@ def test_owner_warning_when_not_root(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert [(w["variable"], w["code"]) for w in result.doc["warnings"]] == [("--owner", "owner")]
 
 
+def test_no_owner_warning_as_that_user_without_supplementary_groups(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """privileges.lower() leaves no supplementary group: the primary group is the one."""
+    monkeypatch.setattr(os, "geteuid", lambda: 999)
+    monkeypatch.setattr(os, "getegid", lambda: 999)
+    monkeypatch.setattr(os, "getgroups", lambda: [])
+    monkeypatch.setattr(os, "chown", lambda *_args, **_kw: None)
+    result = _generate(tmp_path / "out", POSIX, owner=publish.Owner(999, 999))
+    assert result.exit_code is ExitCode.OK
+    assert result.doc["warnings"] == []
+
+
 def test_environment_wins_over_the_env_file(tmp_path: Path) -> None:
     env_file = tmp_path / ".env"
     env_file.write_text("PGBACKREST_REPO1_TYPE=posix\nBACKUP_RETENTION_FULL=2\nPGBACKREST_STANZA=fromfile\n")
@@ -221,14 +233,21 @@ def _outputs(result: app.Result) -> dict[str, str]:
     return shown
 
 
+# The published files that may hold a secret (0640): pgBackRest's options and key files, and
+# what the other containers read instead of environment variables.
+_SECRET_FILES = ("conf.d/repo.conf", "files/repo1-gcs-key.json", "files/postgres-password",
+                 "files/backup-webhook-url")
+
+
 def _assert_hidden(secret: str, out: Path, result: app.Result) -> None:
     for where, text in _outputs(result).items():
         assert secret not in text, where
     if (out / "..data").exists():
         assert secret not in (out / "status.json").read_text()
         for path, content in tree(out).items():
-            if path not in ("conf.d/repo.conf", "files/repo1-gcs-key.json"):
-                assert secret.encode() not in content, path
+            if secret.encode() in content:
+                assert path in _SECRET_FILES, path
+                assert (out / path).stat().st_mode & 0o777 == 0o640, path
 
 
 @pytest.mark.parametrize("name, value, base", _VALID_SECRETS, ids=[n for n, _, _ in _VALID_SECRETS])
@@ -245,6 +264,10 @@ def test_a_valid_secret_stays_in_the_secret_files(name: str, value: str, base: d
     rendered = name.startswith("PGBACKREST_") or catalogue.BY_NAME[name].option is not None
     if rendered and name != "GCS_KEY":  # GCS_KEY's path is replaced by the published copy's
         assert value.encode() in tree(out)["conf.d/repo.conf"]
+    published = {"POSTGRES_PASSWORD": "files/postgres-password",
+                 "BACKUP_WEBHOOK_URL": "files/backup-webhook-url"}  # instead of container environment
+    if name in published:
+        assert tree(out)[published[name]] == value.encode()
     again = _generate(out, env, dry_run=True)
     _assert_hidden(value, out, again)
 
