@@ -6,7 +6,6 @@ on success and on failure; never a secret. Exit status: 0, or pgBackRest's failu
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -29,11 +28,7 @@ def last_error(stderr: str) -> str:
 def newest(settings: Settings, stanza: str) -> tuple[str, str] | None:
     """The newest backup's label and type (pgBackRest turns a diff or incr into a full when there
     is no full yet, so the type is taken from there too)."""
-    outcome = pgbackrest.capture(settings, f"--stanza={stanza}", "--output=json", "info")
-    try:
-        backups = json.loads(outcome.stdout)[0]["backup"] if outcome.code == 0 else []
-    except (ValueError, IndexError, KeyError, TypeError):
-        return None
+    backups = pgbackrest.stanza_info(settings, stanza).backups
     return (str(backups[-1]["label"]), str(backups[-1]["type"])) if backups else None
 
 

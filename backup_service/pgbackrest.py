@@ -7,8 +7,10 @@ which are the single source of truth: they are dropped from its environment, nev
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import subprocess
+from typing import Any
 
 from backup_service.log import log
 from backup_service.settings import Settings
@@ -63,3 +65,31 @@ def exec_(settings: Settings, *args: str) -> None:
     """Replace this process by pgBackRest (pgbackrest-stanza: its exit code is the answer)."""
     argv = command(settings, *args)
     os.execvpe(argv[0], argv, environment(settings, say=True))
+
+
+@dataclasses.dataclass(frozen=True)
+class StanzaInfo:
+    """`pgbackrest info --output=json` for one stanza: its object ({} when pgBackRest failed or
+    answered nothing readable), with the exit code and stderr."""
+
+    info: dict[str, Any]
+    code: int
+    stderr: str
+
+    @property
+    def backups(self) -> list[dict[str, Any]]:
+        found = self.info.get("backup", [])
+        return found if isinstance(found, list) else []
+
+
+def stanza_info(settings: Settings, stanza: str, timeout: float | None = None) -> StanzaInfo:
+    """The one reader of `info --output=json` (backup-status, run-backup, the restore drill)."""
+    outcome = capture(settings, f"--stanza={stanza}", "--output=json", "info", timeout=timeout)
+    info: dict[str, Any] = {}
+    if outcome.code == 0:
+        try:
+            found = json.loads(outcome.stdout)[0]
+            info = found if isinstance(found, dict) else {}
+        except (ValueError, IndexError, KeyError, TypeError):
+            info = {}
+    return StanzaInfo(info, outcome.code, outcome.stderr)

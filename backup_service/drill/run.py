@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import fcntl
-import json
 import os
 import time
 from datetime import datetime
@@ -64,12 +63,10 @@ def _lock(settings: Settings) -> int | None:
 
 
 def _info(settings: Settings, stanza: str, deadline: Deadline) -> dict[str, Any]:
-    outcome = pgbackrest.capture(settings, f"--stanza={stanza}", "--output=json", "info",
-                                 timeout=min(deadline.left(), max(settings.timeout, 60)))
-    if outcome.code != 0:
-        raise Failed(f"pgbackrest info failed: {checks.tail(outcome.stderr)}")
-    info: dict[str, Any] = json.loads(outcome.stdout)[0]
-    return info
+    answer = pgbackrest.stanza_info(settings, stanza, timeout=min(deadline.left(), max(settings.timeout, 60)))
+    if answer.code != 0:
+        raise Failed(f"pgbackrest info failed: {checks.tail(answer.stderr)}")
+    return answer.info
 
 
 def _choose(info: dict[str, Any], request: Request) -> dict[str, Any] | None:

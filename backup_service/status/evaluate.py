@@ -6,9 +6,6 @@ unreadable pg_wal after continuity (UNKNOWN queue): what was measured is still r
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from backup_service import pgbackrest, published, wal
 from backup_service.exit_codes import Status
 from backup_service.settings import Settings
@@ -19,15 +16,8 @@ from backup_service.status.report import Check, Report
 
 
 def _info(settings: Settings, stanza: str) -> repository.Answer:
-    outcome = pgbackrest.capture(settings, f"--stanza={stanza}", "--output=json", "info",
-                                 timeout=settings.timeout)
-    info: dict[str, Any] = {}
-    if outcome.code == 0:
-        try:
-            info = json.loads(outcome.stdout)[0]
-        except (ValueError, IndexError):
-            info = {}
-    return repository.Answer(info, outcome.code, outcome.stderr)
+    answer = pgbackrest.stanza_info(settings, stanza, timeout=settings.timeout)
+    return repository.Answer(answer.info, answer.code, answer.stderr)
 
 
 def evaluate(settings: Settings) -> Report:

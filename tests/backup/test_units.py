@@ -201,3 +201,22 @@ def test_the_scrape_endpoint_serves_the_last_refresh_and_runs_nothing(tmp_path: 
     finally:
         server.shutdown()
     assert not (tmp_path / "calls").exists()
+
+
+@pytest.mark.parametrize(("stdout", "code", "backups"), [
+    ('[{"name": "s", "backup": [{"label": "20261207-010000F"}]}]', 0, ["20261207-010000F"]),
+    ('[{"name": "s"}]', 0, []),  # a stanza without backups yet
+    ("[]", 0, []),
+    ("not json", 0, []),
+    ('[{"name": "s", "backup": [{"label": "x"}]}]', 1, []),  # a failed info is no answer
+])
+def test_the_one_reader_of_pgbackrest_info(tmp_path: Path, stdout: str, code: int, backups: list[str]) -> None:
+    from backup_service import pgbackrest
+
+    fake = tmp_path / "pgbackrest"
+    (tmp_path / "answer").write_text(stdout)
+    fake.write_text(f"#!/bin/sh\ncat {tmp_path / 'answer'}\necho failed-why >&2\nexit {code}\n")
+    fake.chmod(0o755)
+    answer = pgbackrest.stanza_info(_settings(tmp_path, "", PGBR_BIN=str(fake)), "s")
+    assert [b["label"] for b in answer.backups] == backups
+    assert (answer.code, answer.stderr) == (code, "failed-why\n")
