@@ -146,7 +146,7 @@ VARIABLES: tuple[Variable, ...] = (
              "3600", default="3600", pattern=_WHOLE, used_by="backup-status",
              form="a whole number of seconds such as 3600"),
     Variable("BACKUP_STATUS_OUTAGE_WARNING", "WARNING when the safe outage duration "
-             "is below this many hours.", "12", default="12", pattern=_NUMBER, used_by="backup-status",
+             "is below this many hours (once the WAL rate is measured over ten minutes).", "12", default="12", pattern=_NUMBER, used_by="backup-status",
              form="a number of hours such as 12"),
     Variable("BACKUP_STATUS_OUTAGE_CRITICAL", "CRITICAL when, during an outage, the "
              "time left before pgBackRest drops WAL is below this many hours.", "2", default="2",

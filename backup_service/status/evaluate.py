@@ -78,9 +78,10 @@ def evaluate(settings: Settings) -> Report:
     report.archive.update({"queue_bytes": waiting.queued_bytes, "queue_max_bytes": waiting.max_bytes,
                            "free_bytes": waiting.free_bytes})
     report.checks += queue.check(waiting)
-    rate = outage.wal_rate(settings, archiver.lsn)
+    measured = outage.wal_rate(settings, archiver.lsn)
+    rate = measured[0] if measured is not None else None
     hours = outage.safe_hours(waiting, rate)
     report.archive["wal_bytes_per_hour"] = round(rate) if rate is not None else None
     report.archive["safe_outage_hours"] = round(hours, 1) if hours is not None else None
-    report.checks.append(outage.check(settings, waiting, rate, away_since is not None or archiver.failing))
+    report.checks.append(outage.check(settings, waiting, measured, away_since is not None or archiver.failing))
     return report

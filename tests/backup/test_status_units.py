@@ -85,3 +85,24 @@ def _write_many(settings: Settings, writer: int) -> None:
     for i in range(300):
         state.save(settings, "backup-status-outage.json",
                    {"since": writer * 1000 + i, "padding": "x" * (4096 * (1 + i % 8))})
+
+
+def test_a_sizing_warning_needs_ten_minutes_of_measurement() -> None:
+    """Right after a deploy, the first backup's forced WAL switches within a minute or two read as
+    gigabytes an hour (a compose CI run: 957 MiB/h, "safe for 8.6 h", WARNING). A sizing warning
+    waits for ten minutes of samples; CRITICAL during an outage does not wait."""
+    from backup_service.exit_codes import Status
+    from backup_service.status.checks import outage
+    from backup_service.status.checks.queue import Queue
+
+    settings = Settings.from_environ({})  # warning below 12 h, critical below 2 h
+    queue = Queue(queued_bytes=0, max_bytes=8 * 1024 ** 3, free_bytes=100 * 1024 ** 3)
+    burst = 957 * 1024 ** 2  # bytes per hour: 8.6 h of queue
+    early = outage.check(settings, queue, (burst, 120.0), in_outage=False)
+    assert early.status is Status.OK
+    assert early.message.endswith("measured over 2 min, a warning needs 10)"), early.message
+    assert outage.check(settings, queue, (burst, 600.0), in_outage=False).status is Status.WARNING
+    flood = 8 * 1024 ** 3  # 1 h left
+    assert outage.check(settings, queue, (flood, 60.0), in_outage=True).status is Status.CRITICAL
+    assert outage.check(settings, queue, (flood, 60.0), in_outage=False).status is Status.OK
+    assert outage.check(settings, queue, None, in_outage=False).message.startswith("WAL rate not measured yet")

@@ -117,13 +117,12 @@ def test_make_restore_drill_passes_and_leaves_production_alone(posix: Deployment
     assert (posix.state(POSTGRES).started_at, posix.psql("SELECT pg_postmaster_start_time()")) == started
     assert posix.compose("exec", "-T", "backup", "ls", "-A", "/var/lib/restore-drill").stdout == ""
     posix.compose("exec", "-T", "backup", "sh", "-c", "! find /var/lib/pgbackrest/archive -name '*.history' | grep .")
-    # The drill's own check. Not the overall status: the WAL switched in the last minute (here and
-    # in the steps before) can put the safe-outage estimate under 12 h, a WARNING (one CI run:
-    # 957 MiB of WAL per hour, 8.6 h).
-    answer = posix.make("-s", "backup-status", "FORMAT=json", check=False)
-    report = json.loads(answer.stdout)
-    assert {c["name"]: c["status"] for c in report["checks"]}["restore-drill"] == "OK", report
-    assert report["restore_drill"]["status"] == "ok" and answer.returncode in (0, 1), report
+    # The drill's own check, and the overall answer from the report: make exits 2 for any
+    # failing recipe, whether backup-status said 1 (WARNING) or 2 (CRITICAL).
+    report = json.loads(posix.make("-s", "backup-status", "FORMAT=json", check=False).stdout)
+    checks = {c["name"]: c["status"] for c in report["checks"]}
+    assert checks["restore-drill"] == "OK" and report["restore_drill"]["status"] == "ok", report
+    assert report["status"] in ("OK", "WARNING"), checks  # the drill's concern: not CRITICAL
     assert posix.healthcheck(BACKUP) == 0
 
 

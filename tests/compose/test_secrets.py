@@ -102,6 +102,18 @@ def test_no_secret_in_any_container_configuration_or_log(deployment: Deployment,
     if mode != "0600":
         return
 
+    # `make validate` (the pre-deploy check) reads the same .env the same way, and names a problem.
+    checked = deployment.make("validate")
+    assert "valid" in checked.stdout and not [v for v in CANARIES.values() if v in checked.stdout + checked.stderr]
+    good = (deployment.dir / ".env").read_text()
+    deployment.edit_env(BACKUP_RETENTION_FULL="many")
+    os.chmod(deployment.dir / ".env", 0o600)
+    os.chown(deployment.dir / ".env", 4242, 4242)
+    refused = deployment.make("validate", check=False)
+    assert refused.returncode != 0 and "BACKUP_RETENTION_FULL" in refused.stdout + refused.stderr, refused.stdout
+    assert not [v for v in CANARIES.values() if v in refused.stdout + refused.stderr]
+    deployment.write_env(good)
+
     # Rotation: the store takes a new key, .env gets it and a new webhook URL, `make config`.
     accept(emulator, ROTATED["AWS_SECRET_ACCESS_KEY"])
     deployment.compose("kill", "-s", "HUP", "s3-emulator")
