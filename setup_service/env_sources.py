@@ -6,6 +6,7 @@ This is an edge module (it reads files); everything it finds goes into Settings 
 from __future__ import annotations
 
 import dataclasses
+import io
 import os
 import re
 from pathlib import Path
@@ -56,8 +57,6 @@ def layered(environ: Mapping[str, str], env_file: Path | None) -> dict[str, Sett
     """The process environment wins over the .env file, as in docker compose."""
     settings: dict[str, Setting] = {}
     if env_file is not None:
-        import io
-
         from dotenv import dotenv_values  # lazy: only runs that read a .env pay for it
 
         text = io.StringIO(env_file_text(env_file))
@@ -75,8 +74,6 @@ _ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=")
 def env_file_problems(env_file: Path, argument: str) -> list[Problem]:
     """Lines python-dotenv cannot parse (an unterminated quote): it only warns and drops them,
     which would silently lose a setting, so each is an error naming the file and line."""
-    import io
-
     from dotenv.parser import parse_stream  # lazy, as in layered()
 
     problems = []
@@ -97,8 +94,6 @@ def env_file_problems(env_file: Path, argument: str) -> list[Problem]:
 def assignment_lines(env_file: Path) -> dict[str, int]:
     """Where each variable is written in an env file (its last assignment wins, as in
     python-dotenv): 1-based line numbers, for annotations that point at the line."""
-    import io
-
     from dotenv.parser import parse_stream  # lazy, as in layered()
 
     lines: dict[str, int] = {}
