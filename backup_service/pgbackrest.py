@@ -81,6 +81,14 @@ class StanzaInfo:
         found = self.info.get("backup", [])
         return found if isinstance(found, list) else []
 
+    @property
+    def repos(self) -> list[dict[str, Any]]:
+        return list(self.info.get("repo", []))
+
+    @staticmethod
+    def reachable(repo: dict[str, Any]) -> bool:
+        return repo.get("status", {}).get("code", 99) in (0, 2)  # 2: no backup yet
+
 
 def stanza_info(settings: Settings, stanza: str, timeout: float | None = None) -> StanzaInfo:
     """The one reader of `info --output=json` (backup-status, run-backup, the restore drill)."""

@@ -7,7 +7,7 @@ import os
 import re
 from typing import Any
 
-from setup_service import cron
+from setup_service import cron, namespace
 
 from backup_service.settings import Settings
 
@@ -38,9 +38,6 @@ def field(settings: Settings, name: str) -> Any:
     return document[name]
 
 
-WEBHOOK_URL_FILE = "files/backup-webhook-url"  # setup_service.validate.WEBHOOK_URL_FILE
-
-
 def webhook_url(settings: Settings) -> str:
     """BACKUP_WEBHOOK_URL: from our environment if set there (Kubernetes, by secret reference),
     else as the setup job published it (compose: no secret is container environment). Read at
@@ -48,7 +45,7 @@ def webhook_url(settings: Settings) -> str:
     if settings.webhook_url:
         return settings.webhook_url
     try:
-        with open(os.path.join(settings.config_dir, WEBHOOK_URL_FILE), encoding="utf-8") as handle:
+        with open(os.path.join(settings.config_dir, namespace.WEBHOOK_URL_FILE), encoding="utf-8") as handle:
             return handle.read().strip()
     except OSError:
         return ""

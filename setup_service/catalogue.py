@@ -76,6 +76,7 @@ _COMPOSE_BYTES = r"^[0-9]+(\.[0-9]+)?([bkmgBKMG][bB]?)?$"
 _NUMBER = r"^[0-9]+(\.[0-9]+)?$"
 _CPUS = _NUMBER
 _WHOLE = r"^[0-9]+$"
+_UID_GID = r"^[0-9]+:[0-9]+$"
 _CRON = r"^\S+( \S+){4}$|^@(yearly|annually|monthly|weekly|daily|midnight|hourly)$"
 
 VARIABLES: tuple[Variable, ...] = (
@@ -213,14 +214,14 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("SETUP_MOUNT_PATH", "Where the other containers mount the volume (--mount-path).",
              "/etc/pgbackrest", used_by="cli"),
     Variable("SETUP_OWNER", "uid:gid that owns files holding secrets (--owner).", "999:999",
-             pattern=r"^[0-9]+:[0-9]+$", used_by="cli", form='uid:gid, e.g. 999:999'),
+             pattern=_UID_GID, used_by="cli", form='uid:gid, e.g. 999:999'),
     Variable("SETUP_ENV_FILE", "A .env file the job reads under its environment (--env-file). "
-             "The bundled compose file sets it to /run/secrets/dotenv, the project's .env given "
+             "The bundled compose file sets it to /run/setup/.env, the project's .env given "
              "as a file secret, so that no value from .env is container environment.",
-             "/run/secrets/dotenv", used_by="cli"),
+             "/run/setup/.env", used_by="cli"),
     Variable("SETUP_USER", "uid:gid the job becomes when started as root, right after reading "
              "SETUP_ENV_FILE (compose: 999:999; root only reads a .env kept at mode 0600 by "
-             "its owner).", "999:999", pattern=r"^[0-9]+:[0-9]+$", used_by="cli",
+             "its owner).", "999:999", pattern=_UID_GID, used_by="cli",
              form='uid:gid, e.g. 999:999'),
     Variable("SETUP_PGBACKREST_CHECK", "Run pgBackRest's own parser on the staged files "
              "(true/false, --pgbackrest-check).", "true", pattern=_BOOL, used_by="cli", form='true or false'),

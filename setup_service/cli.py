@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from setup_service import __version__, catalogue, namespace
+from setup_service import __version__, catalogue, namespace, privileges
 from setup_service.exit_codes import ExitCode, exit_code_table
 
 EPILOG = "Exit codes:\n\n\b\n" + exit_code_table()
@@ -33,11 +33,10 @@ check_option = click.option("--pgbackrest-check/--no-pgbackrest-check", default=
 def _owner(_ctx: click.Context, _param: click.Parameter, value: str) -> Any:
     from setup_service.publish import Owner
 
-    try:
-        uid, gid = (int(part) for part in value.split(":"))
-    except ValueError:
-        raise click.BadParameter("use UID:GID, e.g. 999:999") from None
-    return Owner(uid, gid)
+    parsed = privileges.uid_gid(value)
+    if parsed is None:
+        raise click.BadParameter("use UID:GID, e.g. 999:999")
+    return Owner(*parsed)
 
 
 def _mount_path(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
@@ -62,7 +61,7 @@ def main() -> None:
 @main.command(epilog=EPILOG)
 # readable=False: the job reports an unreadable file itself; the .env read as root
 # (privileges.py) is unreadable to the user the job now runs as.
-@click.option("--env-file", type=click.Path(path_type=Path, readable=False), default=None, envvar="SETUP_ENV_FILE",
+@click.option("--env-file", type=click.Path(path_type=Path, readable=False), default=None, envvar=privileges.ENV_FILE,
               help="A .env file under the process environment (the environment wins).")
 @click.option("--output-dir", type=click.Path(path_type=Path), default=Path(namespace.DEFAULT_OUTPUT_DIR),
               envvar="SETUP_OUTPUT_DIR", show_default=True, help="The volume to publish into.")
@@ -113,7 +112,7 @@ def validate(env_files: tuple[Path, ...], fmt: str, against: Path | None, isolat
     """Check env files for CI (FILES, or --env-file); writes nothing."""
     from setup_service import app, env_sources, reporter
 
-    configured = os.environ.get("SETUP_ENV_FILE")  # compose: the project's .env, a file secret
+    configured = os.environ.get(privileges.ENV_FILE)  # compose: the project's .env, a file secret
     targets: list[Path | None] = [*env_files, *files] or [Path(configured) if configured else None]
     if isolated and targets == [None]:
         raise click.UsageError("--isolated reads only the env files given: name at least one")

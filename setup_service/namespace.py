@@ -24,6 +24,10 @@ SDK_NAMES = ("AWS_CA_BUNDLE", "AWS_PROFILE", "AWS_DEFAULT_REGION", "AWS_DEFAULT_
 TOP_LEVEL = ("pgbackrest.conf", "conf.d", "postgresql-archive.conf", "crontab", "files",
              "status.json")
 DATA_LINK = "..data"
+# Secrets the other containers read from the published set (files/, 0640) instead of from their
+# container environment, where `docker inspect` shows them.
+POSTGRES_PASSWORD_FILE = "files/postgres-password"  # compose: POSTGRES_PASSWORD_FILE's default
+WEBHOOK_URL_FILE = "files/backup-webhook-url"  # the backup service's BACKUP_WEBHOOK_URL
 DEFAULT_OUTPUT_DIR = "/pgbackrest-config"
 DEFAULT_MOUNT_PATH = "/etc/pgbackrest"
 DEFAULT_OWNER = "999:999"

@@ -26,7 +26,8 @@ USER = "SETUP_USER"
 _read_as_root: dict[str, bytes] = {}  # absolute path -> content, filled once by lower()
 
 
-def _user(value: str) -> tuple[int, int] | None:
+def uid_gid(value: str) -> tuple[int, int] | None:
+    """"999:999" as numbers; None when it is not of that form."""
     uid, sep, gid = value.partition(":")
     if not (sep and uid.isdigit() and gid.isdigit()):
         return None  # the catalogue's pattern reports it; the job stays as it was started
@@ -36,7 +37,7 @@ def _user(value: str) -> tuple[int, int] | None:
 def lower(environ: MutableMapping[str, str]) -> None:
     """Started as root with SETUP_USER set: read SETUP_ENV_FILE, then become SETUP_USER. A file
     that cannot be read is left to the reader that reports it (as SETUP_USER, it fails there)."""
-    user = _user(environ.get(USER, ""))
+    user = uid_gid(environ.get(USER, ""))
     if os.geteuid() != 0 or user is None:
         return
     path = environ.get(ENV_FILE, "")

@@ -23,19 +23,10 @@ def is_secret_key(key: str) -> bool:
     return option_table.options()[parsed.option].secure or bool(friendly and friendly.secret)
 
 
-def ini_secret_values(text: str) -> list[str]:
-    """The values of secret keys in a pgBackRest INI file (split at LF only, as pgBackRest does)."""
-    found = []
-    for line in text.split("\n"):
-        key, sep, value = line.partition("=")
-        if sep and value.strip() and is_secret_key(key):
-            found.append(value.strip())
-    return found
-
-
-def _secret_assignments(text: str) -> dict[tuple[str, str], str]:
-    """(section, key) -> value of each secret key in a pgBackRest INI file."""
-    found, section = {}, ""
+def _secret_assignments(text: str) -> list[tuple[str, str, str]]:
+    """(section, key, value) of each secret key in a pgBackRest INI file, in file order (split at
+    LF only, as pgBackRest does)."""
+    found, section = [], ""
     for line in text.split("\n"):
         stripped = line.strip()
         if stripped.startswith("[") and stripped.endswith("]"):
@@ -43,15 +34,21 @@ def _secret_assignments(text: str) -> dict[tuple[str, str], str]:
             continue
         key, sep, value = line.partition("=")
         if sep and is_secret_key(key):
-            found[(section, key.strip())] = value.strip()
+            found.append((section, key.strip(), value.strip()))
     return found
+
+
+def ini_secret_values(text: str) -> list[str]:
+    """The values of secret keys in a pgBackRest INI file."""
+    return [value for _section, _key, value in _secret_assignments(text) if value]
 
 
 def changed_secret_keys(before: str, after: str) -> list[str]:
     """The secret keys whose value differs between two versions of an INI file (added and
     removed ones too): what a redacted diff can name without showing a value."""
-    old, new = _secret_assignments(before), _secret_assignments(after)
-    return sorted({key for (section, key) in set(old) | set(new) if old.get((section, key)) != new.get((section, key))})
+    old = {(section, key): value for section, key, value in _secret_assignments(before)}
+    new = {(section, key): value for section, key, value in _secret_assignments(after)}
+    return sorted({key for (section, key) in old.keys() | new.keys() if old.get((section, key)) != new.get((section, key))})
 
 
 def environment_secret_values(environ: Mapping[str, str]) -> list[str]:

@@ -7,9 +7,10 @@ variables name (key and CA files), so tests can hand in a dictionary.
 from __future__ import annotations
 
 import dataclasses
+import os
 from typing import TYPE_CHECKING, Any, Callable
 
-from setup_service import (catalogue, classify, cron, env_sources, option_table, rules, schema_check,
+from setup_service import (catalogue, classify, cron, env_sources, namespace, option_table, rules, schema_check,
                            scope_rules, values)
 from setup_service.classify import Assignment
 from setup_service.collector import Collector
@@ -173,22 +174,16 @@ def _deployment(collector: Collector) -> None:
                   "trust for a server nobody else can reach)", "missing")
 
 
-# Secrets the deployment's other containers read from the published set (files/, 0640, owned by
-# SETUP_OWNER) instead of from their container environment, where `docker inspect` shows them.
-POSTGRES_PASSWORD_FILE = "postgres-password"  # compose: POSTGRES_PASSWORD_FILE's default
-WEBHOOK_URL_FILE = "backup-webhook-url"  # the backup service's BACKUP_WEBHOOK_URL
-
-
 def _published_secrets(collector: Collector) -> list[dict[str, Any]]:
-    """POSTGRES_PASSWORD for the compose deployment (empty with trust or a password file of the
+    """Under files/ (namespace): POSTGRES_PASSWORD for the compose deployment (empty with trust or a password file of the
     user's own, which compose passes instead), and BACKUP_WEBHOOK_URL when set."""
     files = []
     if collector.value("SETUP_DEPLOYMENT") == "compose":
-        files.append({"name": POSTGRES_PASSWORD_FILE, "secret": True, "variable": "POSTGRES_PASSWORD",
+        files.append({"name": os.path.basename(namespace.POSTGRES_PASSWORD_FILE), "secret": True, "variable": "POSTGRES_PASSWORD",
                       "content": (collector.value("POSTGRES_PASSWORD") or "").encode()})
     url = collector.value("BACKUP_WEBHOOK_URL")
     if url and "BACKUP_WEBHOOK_URL" not in collector.failed:
-        files.append({"name": WEBHOOK_URL_FILE, "secret": True, "variable": "BACKUP_WEBHOOK_URL",
+        files.append({"name": os.path.basename(namespace.WEBHOOK_URL_FILE), "secret": True, "variable": "BACKUP_WEBHOOK_URL",
                       "content": url.encode()})
     return files
 

@@ -15,11 +15,6 @@ from backup_service.status.checks import (archiving, backup_age, continuity, out
 from backup_service.status.report import Check, Report
 
 
-def _info(settings: Settings, stanza: str) -> repository.Answer:
-    answer = pgbackrest.stanza_info(settings, stanza, timeout=settings.timeout)
-    return repository.Answer(answer.info, answer.code, answer.stderr)
-
-
 def evaluate(settings: Settings) -> Report:
     report = Report()
     try:
@@ -29,7 +24,7 @@ def evaluate(settings: Settings) -> Report:
         return report
     report.stanza = stanza
 
-    answer = _info(settings, stanza)
+    answer = pgbackrest.stanza_info(settings, stanza, timeout=settings.timeout)
     checks, report.repositories, away_since = repository.check(settings, answer)
     report.checks += checks
 

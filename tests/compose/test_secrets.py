@@ -13,6 +13,8 @@ import subprocess
 
 import pytest
 
+from setup_service import catalogue
+
 from . import s3_emulator
 from .deployment import BACKUP, PROJECT, Deployment, run
 
@@ -30,6 +32,8 @@ CANARIES = {
     "AZURE_STORAGE_ACCOUNT": "canaryazureaccount01",
     "AZURE_STORAGE_KEY": "Y2FuYXJ5LWF6dXJlLWtleS0wMQ==",
 }
+# Every secret the catalogue knows, but GCS_KEY: a path to a key file, not a value that could leak.
+assert catalogue.SECRET_NAMES - CANARIES.keys() == {"GCS_KEY"}
 ROTATED = {"AWS_SECRET_ACCESS_KEY": "canary/rotated+key02",
            "BACKUP_WEBHOOK_URL": "http://webhook:8080/hooks/canary-webhook-02"}
 

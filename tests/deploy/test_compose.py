@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from setup_service import catalogue, namespace, validate
+from setup_service import catalogue, namespace
 
 from .tools import REPO, require_tool, run
 
@@ -70,7 +70,8 @@ def test_no_secret_is_container_environment(compose: Any) -> None:
     """`docker inspect` shows a container's environment to anyone who can reach the engine, for
     as long as the (even exited) container exists: no service takes .env whole, and none takes a
     secret variable from it."""
-    secret = set(catalogue.SECRET_NAMES) | {"POSTGRES_PASSWORD", "BACKUP_WEBHOOK_URL"}
+    secret = catalogue.SECRET_NAMES  # POSTGRES_PASSWORD and BACKUP_WEBHOOK_URL among them
+    assert {"POSTGRES_PASSWORD", "BACKUP_WEBHOOK_URL"} <= secret
     for name, service in compose["services"].items():
         assert "env_file" not in service, name
         for key, value in environment(service).items():
@@ -114,7 +115,7 @@ def test_postgres_waits_for_setup_and_reports_health(compose: Any) -> None:
     assert set(environment(postgres)) == {"POSTGRES_PASSWORD_FILE", "POSTGRES_HOST_AUTH_METHOD",
                                           "POSTGRES_DB"}
     # The password the setup job published, unless the user gives a file of their own.
-    published = f"{namespace.DEFAULT_MOUNT_PATH}/files/{validate.POSTGRES_PASSWORD_FILE}"
+    published = f"{namespace.DEFAULT_MOUNT_PATH}/{namespace.POSTGRES_PASSWORD_FILE}"
     assert environment(postgres)["POSTGRES_PASSWORD_FILE"] == f"${{POSTGRES_PASSWORD_FILE:-{published}}}"
 
 

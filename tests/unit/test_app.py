@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from setup_service import app, catalogue, option_table, publish, render, reporter, selfcheck
+from setup_service import app, catalogue, namespace, option_table, publish, render, reporter, selfcheck
 from setup_service.exit_codes import ExitCode
 from tests.unit.support import app_request as _request
 from tests.unit.support import generate as _generate
@@ -235,8 +235,8 @@ def _outputs(result: app.Result) -> dict[str, str]:
 
 # The published files that may hold a secret (0640): pgBackRest's options and key files, and
 # what the other containers read instead of environment variables.
-_SECRET_FILES = ("conf.d/repo.conf", "files/repo1-gcs-key.json", "files/postgres-password",
-                 "files/backup-webhook-url")
+_SECRET_FILES = ("conf.d/repo.conf", "files/repo1-gcs-key.json", namespace.POSTGRES_PASSWORD_FILE,
+                 namespace.WEBHOOK_URL_FILE)
 
 
 def _assert_hidden(secret: str, out: Path, result: app.Result) -> None:
@@ -264,8 +264,8 @@ def test_a_valid_secret_stays_in_the_secret_files(name: str, value: str, base: d
     rendered = name.startswith("PGBACKREST_") or catalogue.BY_NAME[name].option is not None
     if rendered and name != "GCS_KEY":  # GCS_KEY's path is replaced by the published copy's
         assert value.encode() in tree(out)["conf.d/repo.conf"]
-    published = {"POSTGRES_PASSWORD": "files/postgres-password",
-                 "BACKUP_WEBHOOK_URL": "files/backup-webhook-url"}  # instead of container environment
+    published = {"POSTGRES_PASSWORD": namespace.POSTGRES_PASSWORD_FILE,
+                 "BACKUP_WEBHOOK_URL": namespace.WEBHOOK_URL_FILE}  # instead of container environment
     if name in published:
         assert tree(out)[published[name]] == value.encode()
     again = _generate(out, env, dry_run=True)

@@ -54,11 +54,12 @@ def check(settings: Settings, queue: Queue, measured: tuple[float, float] | None
                      if rate is None else "no WAL written: any outage is safe")
     # CRITICAL only while an outage is under way (the time left before WAL is dropped or pg_wal
     # fills); a short margin with storage up is a sizing question: WARNING, once measured long enough.
-    short = hours < settings.outage_warning_hours and window < SIZING_WINDOW
+    low = hours < settings.outage_warning_hours
     status = Status.CRITICAL if in_outage and hours < settings.outage_critical_hours else \
-        Status.WARNING if hours < settings.outage_warning_hours and not short else Status.OK
+        Status.WARNING if low and window >= SIZING_WINDOW else Status.OK
     limit = "archive-push-queue-max" if queue.max_bytes and queue.max_bytes - queue.queued_bytes < queue.free_bytes \
         else "free space in pg_wal"
-    over = f"; measured over {window / 60:.0f} min, a warning needs {SIZING_WINDOW // 60}" if short else ""
+    over = f"; measured over {window / 60:.0f} min, a warning needs {SIZING_WINDOW // 60}" \
+        if low and window < SIZING_WINDOW else ""
     return Check("outage", status, f"a repository outage is safe for {hours:.1f} h "
                  f"({rate / MiB:.1f} MiB of WAL per hour; limit: {limit}{over})")

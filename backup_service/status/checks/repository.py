@@ -5,31 +5,15 @@ remembered between runs in BACKUP_STATE_DIR; the healthcheck runs every minute).
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from backup_service import state
+from backup_service.pgbackrest import StanzaInfo
 from backup_service.exit_codes import Status
 from backup_service.settings import Settings
 from backup_service.status.report import Check, age
 
 OUTAGE_STATE = "backup-status-outage.json"
-
-
-@dataclasses.dataclass(frozen=True)
-class Answer:
-    """What `pgbackrest info` said: the stanza's info (empty when it did not answer) and why not."""
-
-    info: dict[str, Any]
-    code: int
-    stderr: str
-
-    @property
-    def repos(self) -> list[dict[str, Any]]:
-        return list(self.info.get("repo", []))
-
-    def reachable(self, repo: dict[str, Any]) -> bool:
-        return repo.get("status", {}).get("code", 99) in (0, 2)  # 2: no backup yet
 
 
 def outage_since(settings: Settings, unreachable: bool) -> float | None:
@@ -52,7 +36,7 @@ def outage_since(settings: Settings, unreachable: bool) -> float | None:
     return since
 
 
-def check(settings: Settings, answer: Answer) -> tuple[list[Check], list[dict[str, Any]], float | None]:
+def check(settings: Settings, answer: StanzaInfo) -> tuple[list[Check], list[dict[str, Any]], float | None]:
     """The checks, the repositories' entries, and since when the repository is away (or None)."""
     repos = answer.repos
     away_since = outage_since(settings, not answer.info or not all(answer.reachable(r) for r in repos))
